@@ -1,0 +1,61 @@
+# Two commands do everything: `make run` serves the app, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app registry
+DS := static/vendor/designsystemet
+PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test install assets translations db demo lint extract-messages scheduler web clean
+
+run: install assets translations db demo
+	@$(FLASK) demo logins
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install assets translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+assets: $(DS)/designsystemet.css $(DS)/theme.css
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DS)/designsystemet.css: node_modules/.package-lock.json
+	mkdir -p $(DS)
+	cp node_modules/@digdir/designsystemet-css/dist/src/index.css $@
+
+$(DS)/theme.css: node_modules/.package-lock.json
+	mkdir -p $(DS)
+	cp node_modules/@digdir/designsystemet-theme/brand/digdir.css $@
+
+translations: $(MO)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After adding or changing user-visible strings: refresh the catalogues, then translate nb and nn.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+db: install
+	$(FLASK) db upgrade
+
+demo: install
+	$(FLASK) demo load --if-empty
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance/registry.sqlite3* $(MO)

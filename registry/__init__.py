@@ -1,0 +1,52 @@
+"""Tolkeregister: the national register of public-service interpreters."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, errors, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from . import config as settings
+
+    settings.load(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    from . import errors, security
+
+    errors.register(app)
+    security.register(app)
+    from . import cli
+
+    cli.register(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import i18n
+    from .database import configure_engine
+    from .extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    i18n.init_app(app)
+    from . import labels
+
+    labels.register(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .register.views import bp as register_bp
+
+    app.register_blueprint(register_bp)

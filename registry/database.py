@@ -1,0 +1,59 @@
+"""Engine set-up: SQLite pragmas and IMMEDIATE write transactions; nothing to do for PostgreSQL.
+
+SQLite's default deferred BEGIN lets two writers both read, then one fails to upgrade its lock
+("database is locked") after the busy timeout. A write transaction that starts with BEGIN IMMEDIATE
+takes the write lock first, so a check-then-insert (an overlap check, say) is atomic. Reads keep the
+deferred BEGIN so they run beside a writer under WAL. What counts as a write: any transaction begun
+inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside this block take SQLite's write lock at BEGIN."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def _is_write() -> bool:
+    if _writing.get():
+        return True
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys, WAL, a busy timeout, and BEGIN IMMEDIATE for write transactions."""
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, emit BEGIN (SQLAlchemy's documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _is_write() else "BEGIN")
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)

@@ -1,0 +1,114 @@
+"""A realistic, deterministic demo register: `flask --app registry demo load`."""
+
+import random
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from .domain import qualification
+from .domain.interpreters import create_interpreter
+from .models import Credential, Interpreter, Municipality
+
+SEED = 2022  # the year tolkeloven came into force
+COUNT = 300
+
+FIRST = {
+    "female": ["Amina", "Fatima", "Hodan", "Leila", "Maryam", "Nadia", "Olena", "Anna", "Katarzyna", "Selam",
+               "Yordanos", "Zahra", "Shirin", "Ayse", "Elif", "Maria", "Sofia", "Ingrid", "Kari", "Lin",
+               "Mai", "Tigist", "Irina", "Natalia", "Ewa", "Hawa", "Samira", "Rana", "Dilan", "Roya"],
+    "male": ["Ahmed", "Mohammed", "Ali", "Hassan", "Omar", "Yusuf", "Abdi", "Tesfay", "Dawit", "Bilal",
+             "Piotr", "Tomasz", "Andriy", "Oleksandr", "Dmitri", "Reza", "Farid", "Karim", "Mehmet", "Emre",
+             "Carlos", "Javier", "Lars", "Ola", "Minh", "Wei", "Jamal", "Samir", "Kawa", "Aram"],
+}
+LAST = ["Abdullahi", "Hussein", "Mohamud", "Tesfamariam", "Gebremedhin", "Haile", "Kowalski", "Nowak",
+        "Wiśniewska", "Shevchenko", "Kovalenko", "Ivanova", "Petrov", "Rahimi", "Ahmadi", "Hosseini",
+        "Karimi", "Yilmaz", "Demir", "García", "López", "Nguyen", "Tran", "Chen", "Wang", "Haddad",
+        "Khalil", "Mansour", "Berg", "Hansen", "Johansen", "Olsen", "Nilsen", "Barzani", "Osman", "Warsame"]
+# Weighted like Norway's demand: Arabic, Polish, Somali and Tigrinya dominate.
+LANGUAGE_WEIGHTS = {
+    "ar": 30, "pl": 18, "so": 16, "ti": 15, "fa": 10, "prs": 10, "ru": 9, "uk": 12, "ckb": 7, "ku": 5,
+    "en": 6, "es": 5, "tr": 5, "ps": 5, "am": 5, "th": 4, "vi": 4, "sq": 3, "bs": 3, "hr": 3, "sr": 3,
+    "lt": 4, "lv": 2, "ro": 3, "fr": 4, "de": 2, "pt": 2, "it": 2, "zh": 3, "ur": 3, "my": 3, "ta": 2,
+    "tl": 2, "sw": 2, "om": 2, "uz": 1, "ka": 1, "hy": 1, "az": 1, "bg": 1, "hu": 1, "rom": 1, "se": 2,
+    "kab": 1, "ne": 1, "hi": 1,
+}
+# Credential sets that give each category (DESIGN.md); E needs the general TAO course too.
+PROFILES = {
+    "A": ("authorisation", "bachelor"),
+    "B": ("bachelor",),
+    "C": ("authorisation",),
+    "D": ("basic_course",),
+    "E": ("bilingual_test",),
+}
+PROFILE_WEIGHTS = {"A": 6, "B": 10, "C": 14, "D": 25, "E": 45}
+
+
+def load(session, today: date) -> int:
+    """Create the demo register; returns the number of interpreters created."""
+    rng = random.Random(SEED)
+    municipalities = session.execute(sa.select(Municipality.number, Municipality.county_number)).all()
+    by_county: dict[str, list[str]] = {}
+    for number, county in municipalities:
+        by_county.setdefault(county, []).append(number)
+    counties = sorted(by_county)
+    languages = list(LANGUAGE_WEIGHTS)
+    created = []
+    for n in range(COUNT):
+        gender = rng.choice(["female", "male"]) if n % 40 else "other"
+        first = rng.choice(FIRST["female" if gender == "other" else gender])
+        name = f"{first} {rng.choice(LAST)}"
+        county = counties[n] if n < len(counties) else rng.choice(counties)
+        interpreter = create_interpreter(
+            session, name=name, gender=gender, county_number=county,
+            municipality_number=rng.choice(by_county[county]),
+            email=f"tolk{n + 1}@example.no", phone=f"+47 9{rng.randrange(1000000, 9999999)}",
+            publish_contact=rng.random() < 0.4,
+            availability=rng.choice(["full_time", "part_time", "part_time", "occasional"]),
+            offers_onsite=rng.random() < 0.85, offers_video=rng.random() < 0.8, offers_phone=True,
+            status="suspended" if n % 60 == 59 else ("paused" if n % 75 == 74 else "active"),
+        )
+        _credentials(session, rng, interpreter, n, languages, today)
+        created.append(interpreter.id)
+    session.flush()
+    qualification.recompute(session, created, today)
+    return len(created)
+
+
+def _credentials(session, rng, interpreter: Interpreter, n: int, languages: list[str], today: date):
+    weights = [LANGUAGE_WEIGHTS[code] for code in languages]
+    # The first interpreters cover every language; then demand decides.
+    chosen = {languages[n % len(languages)]} if n < len(languages) else set()
+    chosen |= set(rng.choices(languages, weights, k=rng.choice([1, 1, 1, 2])))
+    # Every category appears early, whatever the draw.
+    categories = list(PROFILES)
+    needs_tao = False
+    for i, language in enumerate(sorted(chosen)):
+        category = categories[n % 5] if n < 20 and i == 0 else rng.choices(
+            categories, [PROFILE_WEIGHTS[c] for c in categories])[0]
+        needs_tao |= category == "E"
+        for type in PROFILES[category]:
+            issued = today - timedelta(days=rng.randrange(200, 4000))
+            session.add(Credential(interpreter_id=interpreter.id, type=type, language_code=language,
+                                   state="verified", issued_on=issued,
+                                   valid_until=_valid_until(rng, n, today)))
+    if needs_tao:
+        session.add(Credential(interpreter_id=interpreter.id, type="tao", language_code=None,
+                               state="verified", issued_on=today - timedelta(days=rng.randrange(100, 3000))))
+    if rng.random() < 0.3:
+        session.add(Credential(interpreter_id=interpreter.id, type="police_certificate", language_code=None,
+                               state="verified", issued_on=today - timedelta(days=rng.randrange(30, 700)),
+                               valid_until=today + timedelta(days=rng.randrange(60, 700))))
+    if n % 25 == 3:
+        session.add(Credential(interpreter_id=interpreter.id, type="basic_course", language_code="ar",
+                               state="pending", issued_on=today - timedelta(days=20)))
+
+
+def _valid_until(rng, n: int, today: date) -> date | None:
+    """Most credentials have no end; about one in twelve runs out within 90 days."""
+    if n % 12 == 5:
+        return today + timedelta(days=rng.randrange(5, 90))
+    return None if rng.random() < 0.8 else today + timedelta(days=rng.randrange(200, 1500))
+
+
+def is_empty(session) -> bool:
+    return session.scalar(sa.select(sa.func.count()).select_from(Interpreter)) == 0

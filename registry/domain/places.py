@@ -1,0 +1,20 @@
+"""Counties and municipalities: Norway's official numbers as of the 2024 regional reform."""
+
+import csv
+from importlib import resources
+
+
+def read_municipalities() -> list[dict[str, str]]:
+    """Rows of the shipped CSV (SSB classifications 131 and 104), as they are."""
+    text = resources.files("registry.data").joinpath("municipalities-2024.csv").read_text("utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def counties_and_municipalities() -> tuple[list[dict], list[dict]]:
+    rows = read_municipalities()
+    counties = {r["county_number"]: r["county_name"] for r in rows}
+    return (
+        [{"number": n, "name": name} for n, name in sorted(counties.items())],
+        [{"number": r["municipality_number"], "name": r["municipality_name"],
+          "county_number": r["county_number"]} for r in rows],
+    )

@@ -1,0 +1,160 @@
+"""The public register: search, profiles and card verification (DESIGN.md, "Public register")."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from ..models import County, Credential, Interpreter, Language, Qualification
+from ..models.interpreter import GENDERS, LISTED_STATUSES, MODALITIES
+from .errors import InvalidInput, NotFound
+from .qualification import CATEGORY_RANK, derive_categories
+
+NOT_A_NUMBER = _l("A register number is written with digits only, such as 1234.")
+
+
+def check_language(session, code: str) -> str:
+    """The code of a language the register knows, or InvalidInput."""
+    if len(code) > 12 or session.get(Language, code) is None:
+        raise InvalidInput(_l("Unknown language code: %(code)s", code=code[:12]), "language")
+    return code
+
+
+@dataclass(frozen=True)
+class Filters:
+    language: str | None = None
+    min_category: str | None = None
+    county: str | None = None
+    gender: str | None = None
+    modality: str | None = None
+    q: str | None = None
+
+
+def parse_filters(session, args) -> Filters:
+    """Check search parameters from a form or the API; a bad one raises InvalidInput naming it."""
+    def value(name):
+        raw = (args.get(name) or "").strip()
+        return raw or None
+
+    filters = Filters(**{name: value(name) for name in Filters.__dataclass_fields__})
+    if filters.language:
+        check_language(session, filters.language)
+    if filters.min_category and filters.min_category not in CATEGORY_RANK:
+        raise InvalidInput(_l("The category must be one of A, B, C, D and E."), "min_category")
+    if filters.county and session.get(County, filters.county) is None:
+        raise InvalidInput(_l("Unknown county number: %(number)s", number=filters.county), "county")
+    if filters.gender and filters.gender not in GENDERS:
+        raise InvalidInput(_l("Unknown gender."), "gender")
+    if filters.modality and filters.modality not in MODALITIES:
+        raise InvalidInput(_l("The modality must be on site, video or phone."), "modality")
+    if filters.q and len(filters.q) > 100:
+        raise InvalidInput(_l("The search text can be at most 100 characters."), "q")
+    return filters
+
+
+def name_key(name: str) -> str:
+    """The form of a name used for search and ordering."""
+    return " ".join(name.casefold().split())
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(stmt, filters: Filters):
+    stmt = stmt.where(Interpreter.status.in_(LISTED_STATUSES))
+    if filters.county:
+        stmt = stmt.where(Interpreter.county_number == filters.county)
+    if filters.gender:
+        stmt = stmt.where(Interpreter.gender == filters.gender)
+    if filters.modality:
+        stmt = stmt.where(getattr(Interpreter, f"offers_{filters.modality}").is_(True))
+    if filters.q:
+        by_name = Interpreter.name_key.like(_like_pattern(name_key(filters.q)), escape="\\")
+        if filters.q.isdigit():
+            stmt = stmt.where(sa.or_(Interpreter.register_number == int(filters.q), by_name))
+        else:
+            stmt = stmt.where(by_name)
+    return stmt
+
+
+def search(
+    session, filters: Filters, after: tuple | None, limit: int
+) -> tuple[list[Interpreter], tuple | None]:
+    """One page of listed interpreters and the key to continue after it (None on the last page).
+
+    With a language, the highest category comes first, then name; without, by name. Paged with a
+    keyset, so page 200 costs what page 1 costs.
+    """
+    max_rank = CATEGORY_RANK[filters.min_category] if filters.min_category else 5
+    if filters.language:
+        stmt = (
+            sa.select(Interpreter, Qualification.rank)
+            .join(Qualification, Qualification.interpreter_id == Interpreter.id)
+            .where(Qualification.language_code == filters.language, Qualification.rank <= max_rank)
+        )
+        order = (Qualification.rank, Interpreter.name_key, Interpreter.id)
+    else:
+        has_category = (
+            sa.select(Qualification.interpreter_id)
+            .where(Qualification.interpreter_id == Interpreter.id, Qualification.rank <= max_rank)
+            .exists()
+        )
+        stmt = sa.select(Interpreter, sa.literal(0)).where(has_category)
+        order = (Interpreter.name_key, Interpreter.id)
+    stmt = _filtered(stmt, filters)
+    if after is not None:
+        if len(after) != len(order):
+            raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor")
+        stmt = stmt.where(sa.tuple_(*order) > sa.tuple_(*after))
+    stmt = stmt.order_by(*order).limit(limit + 1).options(so.selectinload(Interpreter.qualifications))
+    rows = session.execute(stmt).all()
+    page = [interpreter for interpreter, _ in rows[:limit]]
+    if len(rows) <= limit:
+        return page, None
+    last, rank = rows[limit - 1]
+    key = (rank, last.name_key, last.id) if filters.language else (last.name_key, last.id)
+    return page, key
+
+
+def listed_interpreter(session, register_number: int) -> Interpreter:
+    """An interpreter as the public register shows them; NotFound if not listed."""
+    interpreter = session.scalar(
+        sa.select(Interpreter)
+        .where(Interpreter.register_number == register_number)
+        .options(so.selectinload(Interpreter.qualifications))
+    )
+    if interpreter is None or not interpreter.listed:
+        raise NotFound(_l("There is no interpreter with register number %(number)s in the register.",
+                          number=register_number))
+    return interpreter
+
+
+@dataclass(frozen=True)
+class Verification:
+    register_number: int
+    name: str
+    qualified: bool
+    categories: dict[str, str]
+    as_of: date
+
+
+def verify(session, register_number: int, on: date) -> Verification:
+    """Whether the holder of a card is a qualified interpreter on `on`, and in which languages.
+
+    Computed from the credentials valid that day, not from stored categories, so a card is never
+    shown as valid on the day after its credential ran out, even before the nightly job has run.
+    """
+    interpreter = session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+    if interpreter is None:
+        raise NotFound(_l("No interpreter has ever had register number %(number)s.", number=register_number))
+    categories = {}
+    if interpreter.status in LISTED_STATUSES:
+        credentials = session.scalars(sa.select(Credential).where(
+            Credential.interpreter_id == interpreter.id, Credential.state == "verified"
+        ))
+        categories = derive_categories(credentials, on)
+    return Verification(register_number, interpreter.name, bool(categories), categories, on)

@@ -1,0 +1,44 @@
+"""Error pages in the user's language; domain errors become 4xx, never 500."""
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from .domain.errors import DomainError
+
+TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That action is not allowed here"),
+    409: _l("That could not be done"),
+    413: _l("The upload is too large"),
+    422: _l("Please correct the form"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
+}
+DETAILS = {
+    400: _l("Check the address or the search and try again."),
+    403: _l("Log in with an account that has access, or go back to the front page."),
+    404: _l("There is nothing at this address. Check it, or search the register from the front page."),
+    405: _l("Go back and try again from the page you came from."),
+    413: _l("Choose a smaller file and try again."),
+    429: _l("Wait a little and try again."),
+    500: _l("The error has been logged. Try again later."),
+}
+
+
+def render_error(status: int, detail=None):
+    title = TITLES.get(status, TITLES[400 if status < 500 else 500])
+    detail = detail or DETAILS.get(status, "")
+    return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def register(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return render_error(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500)

@@ -1,0 +1,33 @@
+"""Words shown for stored codes, translated; one place for every view and template."""
+
+from flask_babel import lazy_gettext as _l
+
+GENDER = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other")}
+MODALITY = {"onsite": _l("On site"), "video": _l("Video"), "phone": _l("Phone")}
+AVAILABILITY = {"full_time": _l("Full-time"), "part_time": _l("Part-time"), "occasional": _l("Occasional")}
+STATUS = {
+    "active": _l("Active"), "paused": _l("Paused"), "suspended": _l("Suspended"),
+    "excluded": _l("Excluded"), "inactive": _l("Inactive"),
+}
+CATEGORY = {
+    "A": _l("A: state authorised, with a bachelor's degree in interpreting"),
+    "B": _l("B: bachelor's degree in interpreting, or state authorised with the basic course"),
+    "C": _l("C: state authorised"),
+    "D": _l("D: basic course in public-sector interpreting"),
+    "E": _l("E: passed the bilingual test or state-authorised translator, with the TAO course"),
+}
+
+
+def register(app) -> None:
+    from .domain.languages import language_name
+    from .i18n import current_language
+
+    app.jinja_env.globals.update(
+        GENDER_LABELS=GENDER, MODALITY_LABELS=MODALITY, AVAILABILITY_LABELS=AVAILABILITY,
+        STATUS_LABELS=STATUS, CATEGORY_LABELS=CATEGORY,
+    )
+    from .paging import page_url
+
+    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["modality_list"] = lambda i: ", ".join(str(MODALITY[m]) for m in i.modalities)
+    app.jinja_env.filters["language_name"] = lambda code: language_name(code, current_language())

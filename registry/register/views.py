@@ -1,0 +1,109 @@
+"""The public register: front page, search, profile, card and verification. No login."""
+
+import io
+
+import qrcode
+import qrcode.image.svg
+import sqlalchemy as sa
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from .. import paging
+from ..access import public
+from ..domain import register
+from ..domain.clock import oslo_date
+from ..domain.errors import InvalidInput
+from ..domain.languages import language_choices
+from ..extensions import db
+from ..i18n import current_language
+from ..models import County, Language
+from ..models.interpreter import CATEGORIES, GENDERS, MODALITIES
+
+bp = Blueprint("register", __name__)
+
+
+def form_choices() -> dict:
+    codes = db.session.scalars(sa.select(Language.code)).all()
+    return {
+        "languages": language_choices(codes, current_language()),
+        "counties": db.session.execute(sa.select(County.number, County.name).order_by(County.name)).all(),
+        "categories": CATEGORIES,
+        "genders": GENDERS,
+        "modalities": MODALITIES,
+    }
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    """Liveness without touching the database: the framework's own ceiling in benchmarks."""
+    return {"status": "ok"}
+
+
+@bp.get("/")
+@public
+def index():
+    return render_template("register/index.html", **form_choices())
+
+
+@bp.get("/register")
+@public
+def search():
+    try:
+        filters = register.parse_filters(db.session, request.args)
+        after = paging.decode("register", request.args.get("cursor"))
+        results, next_key = register.search(db.session, filters, after, current_app.config["PAGE_SIZE"])
+    except InvalidInput as error:
+        return render_template("register/search.html", error=error, filters=None, results=[],
+                               next_cursor=None, **form_choices()), 400
+    return render_template(
+        "register/search.html", error=None, filters=filters, results=results,
+        next_cursor=paging.encode("register", next_key), **form_choices(),
+    )
+
+
+@bp.get("/register/<int:register_number>")
+@public
+def profile(register_number: int):
+    interpreter = register.listed_interpreter(db.session, register_number)
+    return render_template("register/profile.html", interpreter=interpreter)
+
+
+@bp.get("/register/<int:register_number>/card")
+@public
+def card(register_number: int):
+    interpreter = register.listed_interpreter(db.session, register_number)
+    return render_template("register/card.html", interpreter=interpreter)
+
+
+@bp.get("/register/<int:register_number>/qr.svg")
+@public
+def card_qr(register_number: int):
+    """The card's QR code: the address of the verification page, as SVG."""
+    register.listed_interpreter(db.session, register_number)
+    target = url_for("register.verify", register_number=register_number, _external=True)
+    image = qrcode.make(target, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue(), 200, {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=3600"}
+
+
+@bp.get("/verify")
+@public
+def verify_form():
+    number = (request.args.get("number") or "").strip()
+    if not number:
+        return render_template("register/verify_form.html", error=None, **form_choices())
+    if not number.isdigit() or len(number) > 9:
+        error = InvalidInput(register.NOT_A_NUMBER, "number")
+        return render_template("register/verify_form.html", error=error, **form_choices()), 400
+    return redirect(url_for("register.verify", register_number=int(number)))
+
+
+@bp.get("/verify/<int:register_number>")
+@public
+def verify(register_number: int):
+    language = (request.args.get("language") or "").strip() or None
+    if language:
+        register.check_language(db.session, language)
+    result = register.verify(db.session, register_number, oslo_date())
+    return render_template("register/verify.html", result=result, language=language)
