@@ -1,0 +1,45 @@
+"""The demo register is realistic and deterministic (DESIGN.md, issue: demo data)."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from registry import demo
+from registry.domain.clock import oslo_date
+from registry.models import Credential, Interpreter, Qualification
+
+
+def snapshot(session):
+    return session.execute(sa.select(Interpreter.register_number, Interpreter.name, Interpreter.county_number)
+                           .order_by(Interpreter.register_number)).all()
+
+
+def test_demo_register(session):
+    today = oslo_date()
+    assert demo.load(session, today) == 300
+    session.commit()
+    count = lambda stmt: session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))  # noqa: E731
+    assert count(sa.select(Interpreter.id)) == 300
+    assert count(sa.select(Qualification.language_code).distinct()) >= 40
+    assert count(sa.select(Interpreter.county_number).distinct()) == 15
+    assert set(session.scalars(sa.select(Qualification.category).distinct())) == set("ABCDE")
+    expiring = sa.select(Credential.id).where(
+        Credential.state == "verified", Credential.valid_until.between(today, today + timedelta(days=90)))
+    assert count(expiring) >= 10
+    assert count(sa.select(Interpreter.id).where(Interpreter.status == "suspended")) >= 3
+    named = {"ar", "ru", "pl", "en", "so", "fa", "prs", "ckb", "es", "tr", "ti", "uk"}
+    assert named <= set(session.scalars(sa.select(Qualification.language_code).distinct()))
+    assert not demo.is_empty(session)
+
+
+def test_demo_is_deterministic(app, session):
+    from tests.conftest import empty_data_tables
+
+    demo.load(session, oslo_date())
+    session.commit()
+    first = snapshot(session)
+    session.close()
+    empty_data_tables(app)
+    demo.load(session, oslo_date())
+    session.commit()
+    assert snapshot(session) == first
