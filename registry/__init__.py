@@ -32,10 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import i18n
+    from .auth import sessions
     from .database import configure_engine
-    from .extensions import csrf, db, migrate
+    from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
+    limiter.init_app(app)
+    sessions.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     i18n.init_app(app)
@@ -47,6 +50,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .agency.views import bp as agency_bp
+    from .auth.views import bp as auth_bp
+    from .interpreter.views import bp as interpreter_bp
     from .register.views import bp as register_bp
 
-    app.register_blueprint(register_bp)
+    for blueprint in (register_bp, auth_bp, interpreter_bp, agency_bp, admin_bp):
+        app.register_blueprint(blueprint)

@@ -1,12 +1,16 @@
 """Commands: `flask --app registry demo load`, and later users, tokens, jobs."""
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from .database import writing
+from .domain import accounts, audit
 from .domain.clock import oslo_date
+from .domain.errors import DomainError
 from .extensions import db
+from .models import Agency, County, Interpreter, User
 
 demo = AppGroup("demo", help="Demo data for trying the service.")
 
@@ -36,5 +40,86 @@ def demo_logins() -> None:
     current_app.logger.debug("demo logins printed")
 
 
+users = AppGroup("users", help="Logins.")
+agencies = AppGroup("agencies", help="Public bodies that book interpreters.")
+tokens = AppGroup("tokens", help="API tokens.")
+
+
+def _fail_on_domain_error(error) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(error.message))
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="registry_admin, agency_admin, booker or interpreter")
+@click.option("--agency", "orgnr", help="The organisation number of the user's public body.")
+@click.option("--interpreter", "register_number", type=int, help="The interpreter's register number.")
+@click.option("--name", default=None)
+def users_create(email, role, orgnr, register_number, name) -> None:
+    """Create a login; the password is read from standard input (one line), never from arguments."""
+    password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    with writing():
+        try:
+            agency = None
+            if orgnr:
+                agency = db.session.scalar(sa.select(Agency).where(Agency.orgnr == accounts.check_orgnr(orgnr)))
+                if agency is None:
+                    raise click.ClickException(f"No public body has organisation number {orgnr}.")
+            person = None
+            if register_number is not None:
+                person = db.session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+                if person is None:
+                    raise click.ClickException(f"No interpreter has register number {register_number}.")
+            user = accounts.create_user(db.session, email, name or email, role, agency=agency, interpreter=person)
+            accounts.set_password(user, password, current_app.config["PASSWORD_HASH_PROFILE"])
+            audit.record(db.session, "user.created", actor_label="cli", object_type="user", object_id=user.id,
+                         after={"email": user.email, "role": user.role})
+            db.session.commit()
+        except DomainError as error:
+            _fail_on_domain_error(error)
+    click.echo(f"Created {role} {user.email}.")
+
+
+@agencies.command("create")
+@click.option("--orgnr", required=True, help="Organisation number (9 digits).")
+@click.option("--name", required=True)
+@click.option("--sector", default="other", show_default=True)
+@click.option("--county", default=None, help="Two-digit county number.")
+def agencies_create(orgnr, name, sector, county) -> None:
+    """Register a public body."""
+    with writing():
+        try:
+            if county and db.session.get(County, county) is None:
+                raise click.ClickException(f"Unknown county number {county}.")
+            agency = accounts.create_agency(db.session, orgnr, name, sector, county)
+            audit.record(db.session, "agency.created", actor_label="cli", object_type="agency", object_id=agency.id,
+                         after={"orgnr": agency.orgnr, "name": agency.name, "sector": agency.sector})
+            db.session.commit()
+        except DomainError as error:
+            _fail_on_domain_error(error)
+    click.echo(f"Created {agency.name} ({agency.orgnr}).")
+
+
+@tokens.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "label", default="API", show_default=True, help="A label for the token.")
+def tokens_create(email, label) -> None:
+    """Create an API token for a user; the token is the last line printed."""
+    with writing():
+        user = db.session.scalar(sa.select(User).where(User.email == accounts.normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"No user has the email {email.strip()}.")
+        if not user.is_active:
+            raise click.ClickException(f"{user.email} is deactivated.")
+        token, value = accounts.create_api_token(db.session, user, label)
+        audit.record(db.session, "api_token.created", actor_label="cli", object_type="api_token", object_id=token.id,
+                     after={"user": user.email, "name": token.name, "prefix": token.prefix})
+        db.session.commit()
+    click.echo(f"API token {token.name!r} for {user.email} (shown only now):")
+    click.echo(value)
+
+
 def register(app) -> None:
-    app.cli.add_command(demo)
+    for group in (demo, users, agencies, tokens):
+        app.cli.add_command(group)

@@ -19,8 +19,22 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
-    # A credential type's default validity in years; None means no end date unless one is entered.
-    CREDENTIAL_DEFAULT_VALIDITY_YEARS: dict = {}
+    # Argon2id parameters by argon2-cffi profile name; rehashed at login when this changes.
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    # Re-enter the password before sensitive changes if it was last entered longer ago than this.
+    REAUTH_MINUTES = 10
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
+    LOGIN_RATE_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    INVITATION_VALID_DAYS = 7
+    PASSWORD_RESET_VALID_MINUTES = 60
+    # Evidence uploads: stored outside static/, at most this size.
+    EVIDENCE_DIR = None  # default: instance/evidence
+    MAX_UPLOAD_MB = 10
+    # Mail: until the delivery job runs, development logs each queued message.
+    MAIL_LOG_ON_QUEUE = True
 
 
 def normalise_database_url(url: str) -> str:
@@ -52,5 +66,9 @@ def load(app, overrides: dict | None) -> None:
     if overrides:
         app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if not app.config.get("EVIDENCE_DIR"):
+        app.config["EVIDENCE_DIR"] = os.path.join(app.instance_path, "evidence")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)

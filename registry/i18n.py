@@ -1,6 +1,6 @@
 """UI language: ?lang=, then the session, then Accept-Language (no -> nb), then nb."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 from .extensions import babel
@@ -34,6 +34,8 @@ def negotiate(header: str | None, supported) -> str | None:
 
 def select_locale() -> str:
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
     if chosen in supported:
         return chosen

@@ -9,6 +9,16 @@ STATUS = {
     "active": _l("Active"), "paused": _l("Paused"), "suspended": _l("Suspended"),
     "excluded": _l("Excluded"), "inactive": _l("Inactive"),
 }
+ROLE = {
+    "registry_admin": _l("Registry administrator"), "agency_admin": _l("Administrator for a public body"),
+    "booker": _l("Booker"), "interpreter": _l("Interpreter"),
+}
+SECTOR = {
+    "health": _l("Health"), "nav": _l("NAV"), "child_welfare": _l("Child welfare"), "school": _l("School"),
+    "police": _l("Police"), "court": _l("Court"), "immigration": _l("Immigration"),
+    "municipal": _l("Municipal services"),
+    "other": _l("Other"),
+}
 CATEGORY = {
     "A": _l("A: state authorised, with a bachelor's degree in interpreting"),
     "B": _l("B: bachelor's degree in interpreting, or state authorised with the basic course"),
@@ -24,7 +34,7 @@ def register(app) -> None:
 
     app.jinja_env.globals.update(
         GENDER_LABELS=GENDER, MODALITY_LABELS=MODALITY, AVAILABILITY_LABELS=AVAILABILITY,
-        STATUS_LABELS=STATUS, CATEGORY_LABELS=CATEGORY,
+        STATUS_LABELS=STATUS, CATEGORY_LABELS=CATEGORY, ROLE_LABELS=ROLE, SECTOR_LABELS=SECTOR,
     )
     from .paging import page_url
 

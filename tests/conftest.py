@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 
 from registry import create_app
 from registry.extensions import db
+from registry.models.audit import APPEND_ONLY_SQLITE, DROP_APPEND_ONLY
 
 REFERENCE_TABLES = {"counties", "municipalities", "languages", "credential_types", "counters", "alembic_version"}
 IN_CI = os.environ.get("CI") == "true"
@@ -75,10 +76,16 @@ def empty_data_tables(app) -> None:
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                # TRUNCATE fires no row triggers, so the append-only audit log can be emptied here.
                 conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE")
             else:
+                # SQLite has no TRUNCATE: lift the audit log's append-only triggers for the clean-up only.
+                for statement in DROP_APPEND_ONLY["sqlite"]:
+                    conn.exec_driver_sql(statement)
                 for table in tables:
                     conn.execute(table.delete())
+                for statement in APPEND_ONLY_SQLITE:
+                    conn.exec_driver_sql(statement)
             conn.exec_driver_sql("UPDATE counters SET value = 1000 WHERE name = 'register_number'")
             conn.exec_driver_sql("UPDATE credential_types SET default_validity_years = NULL")
 

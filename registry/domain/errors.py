@@ -5,7 +5,7 @@ class DomainError(Exception):
     status = 400
 
     def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
 

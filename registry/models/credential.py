@@ -12,6 +12,7 @@ PER_LANGUAGE_TYPES = ("authorisation", "bachelor", "basic_course", "bilingual_te
 GENERAL_TYPES = ("tao", "police_certificate")
 CREDENTIAL_TYPES = PER_LANGUAGE_TYPES + GENERAL_TYPES
 STATES = ("pending", "verified", "rejected", "expired", "revoked")
+APPLICATION_STATES = ("pending", "approved", "rejected")
 
 
 class CredentialType(db.Model):
@@ -47,12 +48,34 @@ class Credential(db.Model):
     state: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
     issued_on: so.Mapped[date] = so.mapped_column(sa.Date)
     valid_until: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    # The evidence file's storage key (a random name under instance/evidence), original name and type.
     evidence_ref: so.Mapped[str | None] = so.mapped_column(sa.String(255))
-    # The registry admin who verified it (a user id; users arrive with the accounts module).
-    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    evidence_name: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    evidence_type: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # The registry admin who verified or rejected it.
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     verified_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     decision_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     interpreter = so.relationship("Interpreter", back_populates="credentials")
+
+
+class Application(db.Model):
+    """A person's application to join the register; their credentials wait as `pending` beside it."""
+
+    __tablename__ = "applications"
+    __table_args__ = (sa.CheckConstraint(in_list("state", APPLICATION_STATES), name="state"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    interpreter_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("interpreters.id", ondelete="CASCADE"), unique=True)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending", index=True)
+    message: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    submitted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decision_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    interpreter = so.relationship("Interpreter")

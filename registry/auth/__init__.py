@@ -1,0 +1,1 @@
+"""Login, logout, two-factor codes, invitations, password reset and account settings."""
