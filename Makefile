@@ -44,9 +44,19 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # After adding or changing user-visible strings: refresh the catalogues, then translate nb and nn.
+# Scans only registry/ and templates/ (babel.cfg). Small diffs: entries sorted by msgid, locations
+# name the file but no line number, no wrapping. New or changed strings arrive empty, never fuzzy
+# (a catalogue is created when missing); old ones are dropped. en gets the English source as its text.
+# tests/test_translations.py extracts the same way: keep its KEYWORDS and SOURCE_DIRS in step.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+	  --add-comments=TRANSLATORS: --project=Tolkeregister --sort-output --add-location=file --no-wrap \
+	  -o translations/messages.pot registry templates
+	for lang in nb nn en; do \
+	  $(BIN)/pybabel update -i translations/messages.pot -d translations -l $$lang --init-missing \
+	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap || exit 1; \
+	done
+	$(BIN)/python tools/fill_english.py translations/en/LC_MESSAGES/messages.po
 
 db: install
 	$(FLASK) db upgrade

@@ -28,16 +28,28 @@ def demo_load(if_empty: bool) -> None:
                 return
             raise click.ClickException("The register is not empty; demo data loads only into an empty one.")
         count = demo_data.load(db.session, oslo_date())
+        logins = demo_data.load_accounts(db.session, current_app.config["PASSWORD_HASH_PROFILE"])
         db.session.commit()
-    click.echo(f"Loaded {count} demo interpreters.")
+    click.echo(f"Loaded {count} demo interpreters, 3 public bodies and {len(logins)} logins.")
 
 
 @demo.command("logins")
 def demo_logins() -> None:
     """Print where the demo runs and the logins it has."""
-    click.echo("Tolkeregister runs at http://127.0.0.1:5000")
-    click.echo("The public register needs no login.")
-    current_app.logger.debug("demo logins printed")
+    from . import demo as demo_data
+
+    emails = set(db.session.scalars(sa.select(User.email)))
+    click.echo("Tolkeregister: http://127.0.0.1:5000 (the public register needs no login)")
+    click.echo(f"Demo logins, all with the password {demo_data.DEMO_PASSWORD!r}:")
+    rows = [(demo_data.REGISTRY_ADMIN, "registry admin (sets up two-factor login at first login)")]
+    for _orgnr, name, _sector, _county, _ref, admin, bookers in demo_data.AGENCIES:
+        rows.append((admin, f"agency admin, {name}"))
+        rows += [(b, f"booker, {name}") for b in bookers]
+    rows += [(u.email, f"interpreter {u.interpreter.register_number}") for u in db.session.scalars(
+        sa.select(User).where(User.role == "interpreter").order_by(User.id).limit(demo_data.INTERPRETER_LOGINS))]
+    for email, what in rows:
+        if email in emails:
+            click.echo(f"  {email:<40} {what}")
 
 
 users = AppGroup("users", help="Logins.")

@@ -110,5 +110,47 @@ def _valid_until(rng, n: int, today: date) -> date | None:
     return None if rng.random() < 0.8 else today + timedelta(days=rng.randrange(200, 1500))
 
 
+DEMO_PASSWORD = "tolkeregister-demo"
+AGENCIES = (
+    # orgnr, name, sector, county, invoicing reference, admin, bookers
+    ("983974724", "Helse Bergen HF", "health", "46", "HB-TOLK-2027", "admin@helse-bergen.example",
+     ("booker@helse-bergen.example", "poliklinikk@helse-bergen.example")),
+    ("889640782", "NAV Grünerløkka", "nav", "03", "NAV-0302", "admin@nav-grunerlokka.example",
+     ("booker@nav-grunerlokka.example",)),
+    ("942110464", "Trondheim kommune", "municipal", "50", "TK-4410", "admin@trondheim.example",
+     ("booker@trondheim.example",)),
+)
+REGISTRY_ADMIN = "admin@tolkeregister.example"
+INTERPRETER_LOGINS = 3
+
+
+def load_accounts(session, password_profile: str) -> list[tuple[str, str]]:
+    """Public bodies with admins and bookers, a registry admin, and logins for a few interpreters.
+
+    Returns (role, email) of every login; they all share DEMO_PASSWORD.
+    """
+    from .domain import accounts
+
+    logins = []
+
+    def login(email, name, role, **links):
+        user = accounts.create_user(session, email, name, role, **links)
+        accounts.set_password(user, DEMO_PASSWORD, password_profile)
+        logins.append((role, email))
+        return user
+
+    login(REGISTRY_ADMIN, "Ragnhild Registeradmin", "registry_admin")
+    for orgnr, name, sector, county, reference, admin, bookers in AGENCIES:
+        agency = accounts.create_agency(session, orgnr, name, sector, county, reference)
+        login(admin, f"Administrator, {name}", "agency_admin", agency=agency)
+        for n, email in enumerate(bookers, start=1):
+            login(email, f"Bestiller {n}, {name}", "booker", agency=agency)
+    people = session.scalars(sa.select(Interpreter).where(Interpreter.status == "active")
+                             .order_by(Interpreter.register_number).limit(INTERPRETER_LOGINS))
+    for person in people:
+        login(person.email, person.name, "interpreter", interpreter=person)
+    return logins
+
+
 def is_empty(session) -> bool:
     return session.scalar(sa.select(sa.func.count()).select_from(Interpreter)) == 0

@@ -4,15 +4,17 @@ Each database is built once per test session by the Alembic migrations (the same
 takes), and emptied of everything but reference data after each test.
 """
 
+import contextvars
 import os
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from registry import create_app
-from registry.extensions import db
+from registry.extensions import db, limiter
 from registry.models.audit import APPEND_ONLY_SQLITE, DROP_APPEND_ONLY
 
 REFERENCE_TABLES = {"counties", "municipalities", "languages", "credential_types", "counters", "alembic_version"}
@@ -48,7 +50,12 @@ def _postgres_url(request) -> str:
 
 
 def make_app(url: str, **extra):
-    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key"}
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key",
+              # Argon2id all the same, with the cheapest parameters: thousands of logins in a test run.
+              "PASSWORD_HASH_PROFILE": "CHEAPEST", "MAIL_LOG_ON_QUEUE": False}
+    if "postgresql" in url:
+        # A test that forgets to commit would otherwise wait for a lock forever.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c lock_timeout=15000"}}
     config.update(extra)
     return create_app(config)
 
@@ -94,6 +101,9 @@ def empty_data_tables(app) -> None:
 def app(migrated_app):
     yield migrated_app
     empty_data_tables(migrated_app)
+    # Rate-limit counters live in memory for the test app; each test starts with none.
+    with migrated_app.app_context():
+        limiter.reset()
 
 
 @pytest.fixture
@@ -104,6 +114,20 @@ def session(app):
         db.session.rollback()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in a context of its own, as in production.
+
+    Flask reuses an already pushed app context for a test request, which would share the test's
+    database session and `g` (where Flask-Login caches the user) across requests. Running each
+    request in an empty contextvars.Context gives it a fresh app context, session and `g`; the
+    test then sees only what requests committed, and requests see only what the test committed.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()

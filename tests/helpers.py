@@ -23,3 +23,22 @@ def interpreter(session, name="Amina Hussein", county="03", credentials=(), toda
     qualification.recompute(session, [person.id], today)
     session.commit()
     return person
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def user(session, email="booker@example.no", role="booker", agency=None, person=None, password=PASSWORD, **fields):
+    """A user with a password; bookers and agency admins get an agency if none is given."""
+    from registry.domain import accounts
+
+    if role in ("booker", "agency_admin") and agency is None:
+        agency = accounts.create_agency(session, "974760673", "Helse Testby HF", "health", "03")
+    if role == "interpreter" and person is None:
+        person = interpreter(session, email=email)
+    new = accounts.create_user(session, email, fields.pop("name", email), role, agency=agency, interpreter=person)
+    accounts.set_password(new, password, "CHEAPEST")
+    for key, value in fields.items():
+        setattr(new, key, value)
+    session.commit()
+    return new

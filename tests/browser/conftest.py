@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from registry import demo
 from registry.database import writing
@@ -54,10 +54,17 @@ def live_app(tmp_path_factory):
         db.engine.dispose()
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log line per request (errors are still logged)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
 def live_server(live_app):
     """The base URL of the app served by Werkzeug on 127.0.0.1 and a free port, in a daemon thread."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -88,7 +95,7 @@ def numbers(live_app) -> Numbers:
             )
             .order_by(Interpreter.register_number)
         ).first()
-        assert listed is not None and listed.status in LISTED_STATUSES, "the demo register has no Arabic interpreter"
+        assert listed is not None and listed.status in LISTED_STATUSES, "no listed Arabic interpreter"
         held = {q.language_code for q in listed.qualifications}
         other = next(code for code in ("pl", "so", "ti", "uk", "ru") if code not in held)
         suspended = db.session.scalar(
@@ -127,9 +134,11 @@ class ConsoleWatch:
     def csp_violations(self) -> list[str]:
         return [e for e in self.errors if "Content Security Policy" in e or "Content-Security-Policy" in e]
 
-    def take(self) -> list[str]:
-        errors, self.errors = self.errors, []
-        return errors
+    def take_csp_violations(self) -> list[str]:
+        """The CSP violations seen since the last call; forgets every error seen so far."""
+        violations = self.csp_violations()
+        self.errors = []
+        return violations
 
 
 def _axe():
@@ -153,6 +162,7 @@ def assert_accessible(page) -> None:
     """Run axe-core (WCAG 2.1 A and AA) on the page; fail listing every violation."""
     results = _axe().run(page, options=AXE_OPTIONS)
     violations = results.response["violations"]
-    assert not violations, (
-        f"{len(violations)} accessibility violation(s) on {page.url}:\n{violation_report(violations)}"
-    )
+    if violations:
+        raise AssertionError(
+            f"{len(violations)} accessibility violation(s) on {page.url}:\n{violation_report(violations)}"
+        )

@@ -5,10 +5,12 @@ violations. Plus search without JavaScript and the language switcher.
 
 import re
 import urllib.request
+from dataclasses import dataclass
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import Page
 
 from tests.browser.conftest import ConsoleWatch, assert_accessible
 
@@ -56,31 +58,36 @@ def paths(live_server, numbers) -> dict[str, str]:
     return {name: path.format(**values) for name, path, _ in PUBLIC_PAGES}
 
 
+@dataclass
+class Tab:
+    page: Page
+    lang: str
+    console: ConsoleWatch
+
+
 @pytest.fixture(scope="module", params=LANGUAGES)
 def tab(request, browser):
     """One context and one page per UI language, reused for every page in that language."""
     context = browser.new_context(locale="nb-NO")
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.lang = request.param
-    page.console = ConsoleWatch(page)
-    yield page
+    yield Tab(page, request.param, ConsoleWatch(page))
     context.close()
 
 
 @pytest.mark.parametrize(("name", "status"), [(name, status) for name, _, status in PUBLIC_PAGES],
                          ids=[name for name, _, _ in PUBLIC_PAGES])
 def test_public_page_is_accessible(tab, live_server, paths, name, status):
-    lang = tab.lang
-    response = tab.goto(live_server + with_lang(paths[name], lang))
-    assert response is not None and response.status == status, f"{name}: status {response and response.status}"
-    assert tab.get_attribute("html", "lang") == lang
-    headings = tab.locator("h1")
+    page, lang = tab.page, tab.lang
+    response = page.goto(live_server + with_lang(paths[name], lang))
+    assert response is not None, name
+    assert response.status == status, f"{name} ({lang}): status {response.status}, expected {status}"
+    assert page.get_attribute("html", "lang") == lang
+    headings = page.locator("h1")
     assert headings.count() == 1, f"{name}: expected one <h1>, found {headings.count()}"
     assert headings.inner_text().strip()
-    assert_accessible(tab)
-    errors = tab.console.take()
-    csp = [e for e in errors if "Content Security Policy" in e or "Content-Security-Policy" in e]
+    assert_accessible(page)
+    csp = tab.console.take_csp_violations()
     assert not csp, f"{name} ({lang}): Content-Security-Policy violations:\n" + "\n".join(csp)
 
 
@@ -98,6 +105,21 @@ def test_csp_violations_are_caught(browser, live_server):
     page.goto(live_server + "/canary")
     page.wait_for_timeout(100)
     assert watch.csp_violations(), f"no CSP violation reported; console errors: {watch.errors}"
+    context.close()
+
+
+def test_axe_check_reports_violations(browser, live_server):
+    """assert_accessible is real: a page with an unlabelled field and an image without alt fails it."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.route(live_server + "/broken", lambda route: route.fulfill(
+        status=200, content_type="text/html",
+        body='<!doctype html><html lang="en"><title>x</title><main><h1>x</h1><img src="/x.png">'
+             '<input type="text"></main></html>'))
+    page.goto(live_server + "/broken")
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page)
+    assert "image-alt" in str(failure.value) and "label" in str(failure.value)
     context.close()
 
 
@@ -137,7 +159,7 @@ def test_language_switcher_keeps_the_page(browser, live_server, numbers):
     path = "/register?language=ar&min_category=C"
     page.goto(live_server + with_lang(path, "nb"))
     assert page.get_attribute("html", "lang") == "nb"
-    for lang in ("en", "nn", "nb"):
+    for lang in ("en", "nb", "nn"):
         link = page.locator(f".language-nav a[hreflang='{lang}']")
         link.click()
         page.wait_for_url(re.compile(rf"[?&]lang={lang}(&|$)"))
@@ -148,7 +170,41 @@ def test_language_switcher_keeps_the_page(browser, live_server, numbers):
         assert query["language"] == ["ar"] and query["min_category"] == ["C"]
         current = page.locator(".language-nav a[aria-current='true']")
         assert current.count() == 1 and current.get_attribute("hreflang") == lang
-    # The choice is remembered for the visit: a link without ?lang= stays in bokmål.
-    page.goto(live_server + f"/register/{numbers.listed}")
-    assert page.get_attribute("html", "lang") == "nb"
+    # The choice is remembered for the visit: a link without ?lang= stays in nynorsk.
+    page.locator("main table tbody a").first.click()
+    page.wait_for_url(re.compile(r"/register/\d+$"))
+    assert page.get_attribute("html", "lang") == "nn"
+    context.close()
+
+
+# Pages checked for reflow (WCAG 1.4.10): usable at 320 CSS pixels without scrolling sideways.
+REFLOW_PAGES = ("front", "search-language", "profile", "card", "verify", "verify-form", "bad-verify",
+                "not-found")
+
+
+def test_pages_reflow_at_320_css_pixels(browser, live_server, paths):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    too_wide = {}
+    for lang in LANGUAGES:
+        for name in REFLOW_PAGES:
+            page.goto(live_server + with_lang(paths[name], lang))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                too_wide[f"{name} ({lang})"] = width
+    context.close()
+    assert not too_wide, f"pages wider than the 320 px viewport: {too_wide}"
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(browser, live_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server + "/register?lang=en")
+    page.keyboard.press("Tab")
+    skip = page.locator("a.ds-skip-link")
+    assert skip.evaluate("el => el === document.activeElement")
+    box = skip.bounding_box()
+    assert box and box["width"] > 10 and box["height"] > 10, "the focused skip link is not visible"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     context.close()
