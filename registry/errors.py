@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .domain.errors import DomainError
+from .extensions import db
 
 TITLES = {
     400: _l("The request could not be understood"),
@@ -22,6 +23,8 @@ DETAILS = {
     403: _l("Log in with an account that has access, or go back to the front page."),
     404: _l("There is nothing at this address. Check it, or search the register from the front page."),
     405: _l("Go back and try again from the page you came from."),
+    409: _l("Someone may have changed it just now. Reload the page and try again."),
+    422: _l("Check what you entered and try again."),
     413: _l("Choose a smaller file and try again."),
     429: _l("Wait a little and try again."),
     500: _l("The error has been logged. Try again later."),
@@ -37,6 +40,7 @@ def render_error(status: int, detail=None):
 def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
+        db.session.rollback()  # nothing of a refused change is kept
         return render_error(error.status, error.message)
 
     @app.errorhandler(HTTPException)

@@ -40,4 +40,7 @@ def register(app) -> None:
 
     app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["modality_list"] = lambda i: ", ".join(str(MODALITY[m]) for m in i.modalities)
+    from datetime import datetime
+
+    app.jinja_env.filters["from_iso"] = datetime.fromisoformat
     app.jinja_env.filters["language_name"] = lambda code: language_name(code, current_language())

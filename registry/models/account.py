@@ -58,6 +58,8 @@ class User(db.Model):
     totp_enabled: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Bumped to rotate the private calendar feed address (the address is signed, nothing secret is stored).
+    calendar_version: so.Mapped[int] = so.mapped_column(sa.Integer, default=1, server_default="1")
 
     agency = so.relationship("Agency")
     interpreter = so.relationship("Interpreter")

@@ -1,0 +1,142 @@
+"""Who is free and qualified for a slot, ranked fairly (DESIGN.md, "Agency search for a slot").
+
+One query answers both "who can take this?" and "is this interpreter free?": the second is the first
+narrowed to one interpreter, so every check in the service applies the same rules.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from ..models import Absence, Booking, Credential, Interpreter, Qualification, WorkingHours
+from ..models.booking import HOLDING
+from .qualification import CATEGORY_RANK, at_least, derive_categories
+from .times import local
+
+
+@dataclass(frozen=True)
+class Slot:
+    language: str
+    min_category: str
+    modality: str
+    starts_at: datetime
+    ends_at: datetime
+    county: str | None = None
+    municipality: str | None = None
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    interpreter_id: int
+    register_number: int
+    name: str
+    county_number: str
+    municipality_number: str | None
+    category: str
+    # The category rests on a credential that ends before the slot starts.
+    credential_expires_before_start: bool = False
+
+
+def _overlapping_booking(start, end, exclude_booking_id=None):
+    stmt = sa.select(Booking.id).where(
+        Booking.interpreter_id == Interpreter.id, Booking.status.in_(HOLDING),
+        Booking.starts_at < end, Booking.ends_at > start,
+    )
+    if exclude_booking_id is not None:
+        stmt = stmt.where(Booking.id != exclude_booking_id)
+    return stmt.exists()
+
+
+def available_query(slot: Slot, *, interpreter_id: int | None = None, exclude_booking_id: int | None = None,
+                    county_filter: bool = True):
+    """The SELECT of qualified, active, working, present and free interpreters, best first."""
+    start_local, end_local = local(slot.starts_at), local(slot.ends_at)
+    works = sa.select(WorkingHours.id).where(
+        WorkingHours.interpreter_id == Interpreter.id,
+        WorkingHours.weekday == start_local.weekday(),
+        WorkingHours.start_time <= start_local.time().replace(tzinfo=None),
+        WorkingHours.end_time >= end_local.time().replace(tzinfo=None),
+    ).exists()
+    if end_local.date() != start_local.date():
+        works = sa.false()  # no working-hours interval runs past midnight
+    absent = sa.select(Absence.id).where(
+        Absence.interpreter_id == Interpreter.id, Absence.starts_at < slot.ends_at, Absence.ends_at > slot.starts_at,
+    ).exists()
+    stmt = (
+        sa.select(Interpreter.id, Interpreter.register_number, Interpreter.name, Interpreter.county_number,
+                  Interpreter.municipality_number, Qualification.category)
+        .join(Qualification, Qualification.interpreter_id == Interpreter.id)
+        .where(
+            Qualification.language_code == slot.language,
+            Qualification.rank <= CATEGORY_RANK[slot.min_category],
+            Interpreter.status == "active",
+            getattr(Interpreter, f"offers_{slot.modality}").is_(True),
+            works, ~absent, ~_overlapping_booking(slot.starts_at, slot.ends_at, exclude_booking_id),
+        )
+    )
+    if interpreter_id is not None:
+        stmt = stmt.where(Interpreter.id == interpreter_id)
+    if slot.gender:
+        stmt = stmt.where(Interpreter.gender == slot.gender)
+    if slot.county and county_filter:
+        stmt = stmt.where(Interpreter.county_number == slot.county)
+    nearness = sa.case(
+        (Interpreter.municipality_number == (slot.municipality or ""), 0),
+        (Interpreter.county_number == (slot.county or (slot.municipality or "")[:2]), 1),
+        else_=2,
+    )
+    never_booked_first = sa.case((Interpreter.last_booked_at.is_(None), 0), else_=1)
+    return stmt.order_by(Qualification.rank, nearness, never_booked_first, Interpreter.last_booked_at,
+                         Interpreter.id)
+
+
+def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Candidate]:
+    rows = session.execute(available_query(slot, **narrowing).limit(limit)).all()
+    expiring = _expiring_before(session, [r.id for r in rows], slot)
+    return [Candidate(r.id, r.register_number, r.name, r.county_number, r.municipality_number, r.category,
+                      r.id in expiring) for r in rows]
+
+
+def availability_of(session, interpreter_id: int, slot: Slot,
+                    exclude_booking_id: int | None = None) -> Candidate | None:
+    """The interpreter as a candidate for the slot, or None if they may not or cannot take it."""
+    found = find_available(session, slot, limit=1, interpreter_id=interpreter_id,
+                           exclude_booking_id=exclude_booking_id, county_filter=False)
+    return found[0] if found else None
+
+
+def _expiring_before(session, interpreter_ids: list[int], slot: Slot) -> set[int]:
+    """Interpreters whose category for the slot's language will have lapsed by the day it starts."""
+    if not interpreter_ids:
+        return set()
+    credentials = session.scalars(sa.select(Credential).where(
+        Credential.interpreter_id.in_(interpreter_ids), Credential.state == "verified",
+        Credential.valid_until.is_not(None)))
+    with_end = {c.interpreter_id for c in credentials}
+    if not with_end:
+        return set()
+    return {i for i in with_end if not qualifies_on(session, i, slot.language, slot.min_category,
+                                                    local(slot.starts_at).date())}
+
+
+def categories_on(session, interpreter_id: int, on: date) -> dict[str, str]:
+    """Categories from the credentials valid on a day, computed now (not the stored ones)."""
+    credentials = session.scalars(sa.select(Credential).where(
+        Credential.interpreter_id == interpreter_id, Credential.state == "verified"))
+    return derive_categories(credentials, on)
+
+
+def qualifies_on(session, interpreter_id: int, language: str, minimum: str, on: date) -> bool:
+    return at_least(categories_on(session, interpreter_id, on).get(language), minimum)
+
+
+def qualified_today(session, interpreter_ids, language: str, minimum: str, today: date) -> dict[int, bool]:
+    """For many interpreters at once: do they hold the category today?"""
+    held: dict[int, list] = defaultdict(list)
+    for c in session.scalars(sa.select(Credential).where(
+            Credential.interpreter_id.in_(list(interpreter_ids)), Credential.state == "verified")):
+        held[c.interpreter_id].append(c)
+    return {i: at_least(derive_categories(held[i], today).get(language), minimum) for i in interpreter_ids}

@@ -1,0 +1,644 @@
+"""Booking an interpreter: every state change, with its rules, in one place (DESIGN.md, "Booking").
+
+The web pages, the JSON API and the jobs all call these functions. Each one checks who may do it,
+checks the rules, changes the booking, writes the audit log and queues the notifications, in the
+caller's transaction. A rule broken raises a DomainError (4xx); a lost race raises Conflict (409).
+"""
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..models import Booking, BookingOffer, Interpreter, Language, Municipality, User
+from ..models.account import SECTORS
+from ..models.booking import HOLDING
+from ..models.interpreter import CATEGORIES, MODALITIES
+from . import audit, notifications
+from .availability import Slot, availability_of, find_available, qualified_today, qualifies_on
+from .clock import oslo_date
+from .errors import Conflict, InvalidInput, NotFound
+from .times import local
+
+AUDITED = ("status", "interpreter_id", "starts_at", "ends_at", "late_cancellation", "billable", "report_state",
+           "actual_start", "actual_end", "travel_minutes", "no_show", "warn_credential_expires",
+           "warn_not_qualified", "cancel_reason", "dispute_reason")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Configurable limits (REGISTRY_BOOKING_* settings)."""
+
+    min_minutes: int = 15
+    max_hours: int = 12
+    respond_hours: int = 24
+    late_cancel_hours: int = 24
+    max_offers: int = 200
+    max_series: int = 26
+
+    @classmethod
+    def from_config(cls, config) -> "Rules":
+        return cls(
+            min_minutes=config.get("BOOKING_MIN_MINUTES", 15), max_hours=config.get("BOOKING_MAX_HOURS", 12),
+            respond_hours=config.get("BOOKING_RESPOND_HOURS", 24),
+            late_cancel_hours=config.get("BOOKING_LATE_CANCEL_HOURS", 24),
+            max_offers=config.get("BOOKING_MAX_OFFERS", 200), max_series=config.get("BOOKING_MAX_SERIES", 26),
+        )
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a booker asks for. Times are aware UTC datetimes."""
+
+    language: str
+    min_category: str
+    modality: str
+    starts_at: datetime
+    ends_at: datetime
+    sector: str
+    address: str | None = None
+    municipality: str | None = None
+    meeting_url: str | None = None
+    description: str | None = None
+    gender_preference: str | None = None
+    reference: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    county: str | None = field(default=None, compare=False)
+
+    def slot(self) -> Slot:
+        county = self.county or (self.municipality[:2] if self.municipality else None)
+        return Slot(self.language, self.min_category, self.modality, self.starts_at, self.ends_at,
+                    county=county if self.modality == "onsite" else self.county,
+                    municipality=self.municipality, gender=self.gender_preference)
+
+    def fingerprint(self) -> str:
+        values = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def _text(value, limit: int, field: str, message):
+    value = (value or "").strip() or None
+    if value is not None and len(value) > limit:
+        raise InvalidInput(message, field)
+    return value
+
+
+def check_details(session, d: Details, now: datetime, rules: Rules) -> Details:
+    """Every rule about what is asked, before anyone is looked for. Returns the cleaned details."""
+    if session.get(Language, d.language or "") is None:
+        raise InvalidInput(_l("Unknown language code: %(code)s", code=(d.language or "")[:12]), "language")
+    if d.min_category not in CATEGORIES:
+        raise InvalidInput(_l("The category must be one of A, B, C, D and E."), "min_category")
+    if d.modality not in MODALITIES:
+        raise InvalidInput(_l("The way of working must be on site, video or phone."), "modality")
+    if d.sector not in SECTORS:
+        raise InvalidInput(_l("Unknown sector."), "sector")
+    if d.gender_preference not in (None, "", "female", "male"):
+        raise InvalidInput(_l("The gender preference must be female, male or none."), "gender_preference")
+    check_times(d.starts_at, d.ends_at, now, rules)
+    municipality = _text(d.municipality, 4, "municipality", _l("Unknown municipality number."))
+    if municipality and session.get(Municipality, municipality) is None:
+        raise InvalidInput(_l("Unknown municipality number."), "municipality")
+    address = _text(d.address, 300, "address", _l("The address can be at most 300 characters."))
+    if d.modality == "onsite" and not address:
+        raise InvalidInput(_l("Give the address where the interpreter is to meet."), "address")
+    meeting_url = _text(d.meeting_url, 500, "meeting_url", _l("The meeting link can be at most 500 characters."))
+    if meeting_url and not meeting_url.startswith("https://"):
+        raise InvalidInput(_l("The meeting link must start with https://."), "meeting_url")
+    return replace(
+        d, municipality=municipality, address=address, meeting_url=meeting_url,
+        gender_preference=d.gender_preference or None,
+        description=_text(d.description, 500, "description",
+                          _l("The description can be at most 500 characters. Never write the client's name or "
+                             "health information.")),
+        reference=_text(d.reference, 100, "reference", _l("The reference can be at most 100 characters.")),
+        contact_name=_text(d.contact_name, 200, "contact_name", _l("The name can be at most 200 characters.")),
+        contact_phone=_text(d.contact_phone, 32, "contact_phone", _l("The phone number is too long.")),
+    )
+
+
+def check_times(starts_at: datetime, ends_at: datetime, now: datetime, rules: Rules) -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput(_l("The end must be after the start."), "end")
+    if starts_at <= now:
+        raise InvalidInput(_l("The start must be in the future."), "start")
+    length = ends_at - starts_at  # real elapsed time, across daylight-saving changes too
+    if length < timedelta(minutes=rules.min_minutes):
+        raise InvalidInput(_l("An assignment lasts at least %(n)s minutes.", n=rules.min_minutes), "end")
+    if length > timedelta(hours=rules.max_hours):
+        raise InvalidInput(_l("An assignment lasts at most %(n)s hours.", n=rules.max_hours), "end")
+
+
+# Who may see and change what ------------------------------------------------------------------------
+
+def for_agency(session, user: User, booking_id: int, lock: bool = False) -> Booking:
+    """A booking of the user's own agency; another agency's is NotFound, as if it did not exist."""
+    booking = _get(session, booking_id, lock)
+    if booking is None or user.agency_id is None or booking.agency_id != user.agency_id:
+        raise NotFound(_l("There is no booking %(id)s.", id=booking_id))
+    return booking
+
+
+def for_interpreter(session, user: User, booking_id: int, lock: bool = False) -> Booking:
+    """A booking assigned or ever offered to the interpreter; anything else is NotFound.
+
+    One offered an open request may still open it after someone else took it, to be told so.
+    """
+    booking = _get(session, booking_id, lock)
+    mine = booking is not None and user.interpreter_id is not None and (
+        booking.interpreter_id == user.interpreter_id or _offered(session, booking.id, user.interpreter_id))
+    if not mine:
+        raise NotFound(_l("There is no booking %(id)s.", id=booking_id))
+    return booking
+
+
+def _get(session, booking_id: int, lock: bool) -> Booking | None:
+    stmt = sa.select(Booking).where(Booking.id == booking_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def _offered(session, booking_id: int, interpreter_id: int) -> bool:
+    return session.scalar(sa.select(BookingOffer.booking_id).where(
+        BookingOffer.booking_id == booking_id, BookingOffer.interpreter_id == interpreter_id)) is not None
+
+
+def _require_booker(user: User) -> None:
+    if user.role not in ("booker", "agency_admin") or user.agency_id is None:
+        raise NotFound(_l("Only staff of a public body can book."))
+
+
+# Creating bookings ----------------------------------------------------------------------------------
+
+def _new_booking(booker: User, d: Details, status: str, now: datetime, **extra) -> Booking:
+    return Booking(
+        agency_id=booker.agency_id, booker_id=booker.id, status=status, language_code=d.language,
+        min_category=d.min_category, modality=d.modality, starts_at=d.starts_at, ends_at=d.ends_at,
+        sector=d.sector, address=d.address, municipality_number=d.municipality, meeting_url=d.meeting_url,
+        description=d.description, gender_preference=d.gender_preference, reference=d.reference,
+        contact_name=d.contact_name or booker.name, contact_phone=d.contact_phone, created_at=now,
+        updated_at=now, **extra)
+
+
+def respond_by(starts_at: datetime, now: datetime, rules: Rules) -> datetime:
+    """When an unanswered direct request lapses: the configured time, or half the time left if sooner."""
+    return min(now + timedelta(hours=rules.respond_hours), now + (starts_at - now) / 2)
+
+
+def request_direct(session, booker: User, register_number: int, d: Details, now: datetime, rules: Rules,
+                   series_id: str | None = None) -> Booking:
+    """Book a chosen interpreter: `requested`, holding the slot at once, until they answer."""
+    _require_booker(booker)
+    d = check_details(session, d, now, rules)
+    interpreter = session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+    if interpreter is None:
+        raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
+    candidate = _check_can_take(session, interpreter, d.slot(), now)
+    booking = _new_booking(booker, d, "requested", now, interpreter_id=interpreter.id, series_id=series_id,
+                           respond_by=respond_by(d.starts_at, now, rules),
+                           warn_credential_expires=candidate.credential_expires_before_start)
+    _insert_holding(session, booking)
+    _log(session, booker, booking, "booking.requested", None)
+    _tell_interpreter(session, booking, "booking_requested")
+    return booking
+
+
+def _check_can_take(session, interpreter: Interpreter, slot: Slot, now: datetime, exclude_booking_id=None):
+    """The interpreter may and can take the slot; otherwise the first reason why not."""
+    if interpreter.status != "active":
+        raise Conflict(_l("%(name)s cannot take assignments now.", name=interpreter.name), "interpreter")
+    if not qualifies_on(session, interpreter.id, slot.language, slot.min_category, oslo_date(now)):
+        raise Conflict(_l("%(name)s is not qualified at category %(category)s or higher in this language.",
+                          name=interpreter.name, category=slot.min_category), "interpreter")
+    if not getattr(interpreter, f"offers_{slot.modality}"):
+        raise Conflict(_l("%(name)s does not work this way.", name=interpreter.name), "modality")
+    candidate = availability_of(session, interpreter.id, slot, exclude_booking_id=exclude_booking_id)
+    if candidate is None:
+        raise Conflict(_l("%(name)s is not free at that time: outside working hours, absent or already booked.",
+                          name=interpreter.name), "start")
+    return candidate
+
+
+TAKEN = _l("Thank you, but another interpreter took this assignment first.")
+SLOT_TAKEN = _l("The interpreter was booked by someone else a moment ago. Choose another time or interpreter.")
+
+
+def _insert_holding(session, booking: Booking) -> None:
+    """Insert or update a slot-holding booking; the database refuses an overlap (a lost race: 409)."""
+    session.add(booking)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict(SLOT_TAKEN, "start") from None
+
+
+def create_open(session, booker: User, d: Details, now: datetime, rules: Rules) -> Booking:
+    """An open request, offered to every qualified, free interpreter (best ranked first, up to a cap)."""
+    _require_booker(booker)
+    d = check_details(session, d, now, rules)
+    booking = _new_booking(booker, d, "open", now)
+    session.add(booking)
+    session.flush()
+    _log(session, booker, booking, "booking.opened", None)
+    _offer(session, booking, now, rules)
+    return booking
+
+
+def _offer(session, booking: Booking, now: datetime, rules: Rules, excluding: int | None = None) -> int:
+    slot = _slot_of(booking)
+    candidates = [c for c in find_available(session, slot, limit=rules.max_offers) if c.interpreter_id != excluding]
+    already = set(session.scalars(sa.select(BookingOffer.interpreter_id).where(BookingOffer.booking_id == booking.id)))
+    for c in candidates:
+        if c.interpreter_id not in already:
+            session.add(BookingOffer(booking_id=booking.id, interpreter_id=c.interpreter_id, offered_at=now))
+            _tell_interpreter(session, booking, "booking_offered", interpreter_id=c.interpreter_id,
+                              key=f"offered:{booking.id}:{c.interpreter_id}:{int(now.timestamp())}")
+    session.flush()
+    return len(candidates)
+
+
+def _slot_of(booking: Booking) -> Slot:
+    county = booking.municipality_number[:2] if booking.municipality_number else None
+    return Slot(booking.language_code, booking.min_category, booking.modality, booking.starts_at, booking.ends_at,
+                county=county if booking.modality == "onsite" else None,
+                municipality=booking.municipality_number, gender=booking.gender_preference)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    starts_at: datetime
+    ends_at: datetime
+    free: bool
+    reason: str | None = None
+
+
+def series_times(d: Details, every_days: int, count: int, rules: Rules) -> list[tuple[datetime, datetime]]:
+    """The occurrences: the same wall-clock time every N days (so 09:00 stays 09:00 across DST)."""
+    if not 1 <= count <= rules.max_series:
+        raise InvalidInput(_l("A series has from 1 to %(n)s occurrences.", n=rules.max_series), "count")
+    if not 1 <= every_days <= 366:
+        raise InvalidInput(_l("The interval must be from 1 to 366 days."), "every_days")
+    from .times import to_utc
+
+    start_local, end_local = local(d.starts_at), local(d.ends_at)
+    times = []
+    for n in range(count):
+        shift = timedelta(days=every_days * n)
+        start = to_utc((start_local + shift).replace(tzinfo=None), "start", fold=0)
+        end = to_utc((end_local + shift).replace(tzinfo=None), "end", fold=0)
+        times.append((start, end))
+    return times
+
+
+def preview_series(session, booker: User, register_number: int, d: Details, every_days: int, count: int,
+                   now: datetime, rules: Rules) -> list[Occurrence]:
+    """Which dates of a series the interpreter can take, before anything is sent."""
+    _require_booker(booker)
+    d = check_details(session, d, now, rules)
+    interpreter = session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+    if interpreter is None:
+        raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
+    result = []
+    for start, end in series_times(d, every_days, count, rules):
+        try:
+            _check_can_take(session, interpreter, replace(d, starts_at=start, ends_at=end).slot(), now)
+            result.append(Occurrence(start, end, True))
+        except (Conflict, InvalidInput) as error:
+            result.append(Occurrence(start, end, False, str(error.message)))
+    return result
+
+
+def create_series(session, booker: User, register_number: int, d: Details, every_days: int, count: int,
+                  now: datetime, rules: Rules) -> list[Booking]:
+    """Every occurrence as its own direct request, all or nothing."""
+    series_id = secrets.token_hex(8)
+    bookings = []
+    for start, end in series_times(d, every_days, count, rules):
+        try:
+            bookings.append(request_direct(session, booker, register_number,
+                                           replace(d, starts_at=start, ends_at=end), now, rules, series_id))
+        except (Conflict, InvalidInput) as error:
+            raise Conflict(_l("The series was not booked: %(date)s cannot be booked (%(reason)s). Nothing was "
+                              "booked.", date=local(start).strftime("%d.%m.%Y"), reason=error.message),
+                           error.field) from None
+    return bookings
+
+
+# Answering and changing -----------------------------------------------------------------------------
+
+def accept(session, user: User, booking_id: int, now: datetime, rules: Rules) -> Booking:
+    """The interpreter says yes: a direct request becomes confirmed; an open one goes to the first."""
+    booking = for_interpreter(session, user, booking_id, lock=True)
+    interpreter = session.get(Interpreter, user.interpreter_id)
+    if booking.status == "requested":
+        if booking.respond_by is not None and booking.respond_by <= now:
+            raise Conflict(_l("The request has lapsed: it was not answered in time."))
+        if interpreter.status != "active" or not qualifies_on(
+                session, interpreter.id, booking.language_code, booking.min_category, oslo_date(now)):
+            raise Conflict(_l("You can no longer take this assignment: you do not hold the category it needs."))
+        before = audit.snapshot(booking, AUDITED)
+        booking.status = "confirmed"
+        booking.updated_at = now
+        interpreter.last_booked_at = now
+        session.flush()
+        _log(session, user, booking, "booking.accepted", before)
+        _tell_booker(session, booking, "booking_confirmed")
+        return booking
+    if booking.status != "open":
+        if booking.interpreter_id is not None and booking.interpreter_id != interpreter.id:
+            raise Conflict(TAKEN)
+        raise Conflict(_l("This request can no longer be accepted: it has been cancelled or has lapsed."))
+    candidate = _check_can_take(session, interpreter, _slot_of(booking), now)
+    before = audit.snapshot(booking, AUDITED)
+    try:
+        with session.begin_nested():
+            won = session.execute(
+                sa.update(Booking).where(Booking.id == booking.id, Booking.status == "open")
+                .values(status="confirmed", interpreter_id=interpreter.id, updated_at=now,
+                        warn_credential_expires=candidate.credential_expires_before_start)
+                .execution_options(synchronize_session=False))
+    except sa.exc.IntegrityError:
+        raise Conflict(SLOT_TAKEN, "start") from None
+    if won.rowcount != 1:
+        raise Conflict(TAKEN)
+    session.refresh(booking)
+    interpreter.last_booked_at = now
+    _log(session, user, booking, "booking.accepted", before)
+    _tell_booker(session, booking, "booking_confirmed")
+    others = session.scalars(sa.select(BookingOffer.interpreter_id).where(
+        BookingOffer.booking_id == booking.id, BookingOffer.interpreter_id != interpreter.id,
+        BookingOffer.declined_at.is_(None)))
+    for other in others:
+        _tell_interpreter(session, booking, "booking_taken", interpreter_id=other, key=f"taken:{booking.id}:{other}")
+    return booking
+
+
+def decline(session, user: User, booking_id: int, now: datetime) -> Booking:
+    booking = for_interpreter(session, user, booking_id, lock=True)
+    if booking.status == "open":
+        session.execute(sa.update(BookingOffer).where(
+            BookingOffer.booking_id == booking.id, BookingOffer.interpreter_id == user.interpreter_id)
+            .values(declined_at=now))
+        _log(session, user, booking, "booking.offer_declined", None)
+        return booking
+    if booking.status != "requested":
+        raise Conflict(_l("Only an unanswered request can be declined."))
+    before = audit.snapshot(booking, AUDITED)
+    booking.status = "declined"
+    booking.updated_at = now
+    session.flush()
+    _log(session, user, booking, "booking.declined", before)
+    _tell_booker(session, booking, "booking_declined")
+    return booking
+
+
+def cancel(session, user: User, booking_id: int, reason: str | None, now: datetime, rules: Rules) -> Booking:
+    """The booker cancels; late (and billable) when an interpreter was booked and notice was short."""
+    booking = for_agency(session, user, booking_id, lock=True)
+    if booking.status not in ("requested", "open", "confirmed"):
+        raise Conflict(_l("This booking cannot be cancelled: it is already %(status)s.", status=booking.status))
+    if booking.ends_at <= now:
+        raise Conflict(_l("The assignment is over; it can no longer be cancelled."))
+    reason = _text(reason, 500, "reason", _l("The reason can be at most 500 characters."))
+    before = audit.snapshot(booking, AUDITED)
+    late = booking.status == "confirmed" and booking.starts_at - now < timedelta(hours=rules.late_cancel_hours)
+    booking.status = "cancelled"
+    booking.cancel_reason = reason
+    booking.late_cancellation = late
+    booking.billable = late
+    booking.updated_at = now
+    session.flush()
+    _log(session, user, booking, "booking.cancelled", before)
+    if booking.interpreter_id is not None:
+        _tell_interpreter(session, booking, "booking_cancelled")
+    return booking
+
+
+def withdraw(session, user: User, booking_id: int, now: datetime, rules: Rules) -> Booking:
+    """The interpreter withdraws from a confirmed booking: it becomes open again and the booker is told."""
+    booking = for_interpreter(session, user, booking_id, lock=True)
+    if booking.status != "confirmed":
+        raise Conflict(_l("Only a confirmed assignment can be withdrawn from."))
+    if booking.starts_at <= now:
+        raise Conflict(_l("The assignment has started; it can no longer be withdrawn from."))
+    before = audit.snapshot(booking, AUDITED)
+    leaving = booking.interpreter_id
+    booking.status = "open"
+    booking.interpreter_id = None
+    booking.warn_credential_expires = False
+    booking.warn_not_qualified = False
+    booking.updated_at = now
+    session.flush()
+    session.execute(sa.delete(BookingOffer).where(BookingOffer.booking_id == booking.id,
+                                                  BookingOffer.interpreter_id == leaving))
+    _log(session, user, booking, "booking.withdrawn", before)
+    _tell_booker(session, booking, "booking_withdrawn")
+    _offer(session, booking, now, rules, excluding=leaving)
+    return booking
+
+
+def report_time(session, user: User, booking_id: int, actual_start: datetime, actual_end: datetime,
+                travel_minutes: int | None, now: datetime) -> Booking:
+    """After the assignment the interpreter reports actual times (this replaces the signed timesheet)."""
+    booking = for_interpreter(session, user, booking_id, lock=True)
+    if booking.status != "confirmed" or booking.interpreter_id != user.interpreter_id:
+        raise Conflict(_l("Time can only be reported for your own confirmed assignment."))
+    if booking.ends_at > now:
+        raise Conflict(_l("Time can be reported when the assignment has ended."))
+    if booking.report_state == "approved":
+        raise Conflict(_l("The time is already approved."))
+    if actual_end <= actual_start:
+        raise InvalidInput(_l("The end must be after the start."), "actual_end")
+    if actual_end > now:
+        raise InvalidInput(_l("The actual end cannot be in the future."), "actual_end")
+    if actual_end - actual_start > timedelta(hours=24) or abs(actual_start - booking.starts_at) > timedelta(hours=24):
+        raise InvalidInput(_l("The actual times must be on the day of the assignment."), "actual_start")
+    if travel_minutes is not None and not 0 <= travel_minutes <= 24 * 60:
+        raise InvalidInput(_l("Travel time is from 0 to 1440 minutes."), "travel_minutes")
+    if booking.modality != "onsite" and travel_minutes:
+        raise InvalidInput(_l("Travel time applies only to on-site assignments."), "travel_minutes")
+    before = audit.snapshot(booking, AUDITED)
+    booking.actual_start, booking.actual_end = actual_start, actual_end
+    booking.travel_minutes = travel_minutes
+    booking.report_state = "reported"
+    booking.dispute_reason = None
+    booking.updated_at = now
+    session.flush()
+    _log(session, user, booking, "booking.time_reported", before)
+    _tell_booker(session, booking, "time_reported", key=f"time_reported:{booking.id}:{int(now.timestamp())}")
+    return booking
+
+
+def approve_time(session, user: User, booking_id: int, now: datetime) -> Booking:
+    booking = for_agency(session, user, booking_id, lock=True)
+    if booking.report_state != "reported" or booking.status != "confirmed":
+        raise Conflict(_l("There is no reported time to approve."))
+    before = audit.snapshot(booking, AUDITED)
+    booking.report_state = "approved"
+    booking.status = "completed"
+    booking.billable = True
+    booking.updated_at = now
+    session.flush()
+    _log(session, user, booking, "booking.time_approved", before)
+    return booking
+
+
+def dispute_time(session, user: User, booking_id: int, reason: str, now: datetime) -> Booking:
+    booking = for_agency(session, user, booking_id, lock=True)
+    if booking.report_state != "reported" or booking.status != "confirmed":
+        raise Conflict(_l("There is no reported time to dispute."))
+    reason = _text(reason, 500, "reason", _l("The reason can be at most 500 characters."))
+    if not reason:
+        raise InvalidInput(_l("Say what is wrong with the reported time."), "reason")
+    before = audit.snapshot(booking, AUDITED)
+    booking.report_state = "disputed"
+    booking.dispute_reason = reason
+    booking.updated_at = now
+    session.flush()
+    _log(session, user, booking, "booking.time_disputed", before)
+    _tell_interpreter(session, booking, "time_disputed", key=f"time_disputed:{booking.id}:{int(now.timestamp())}")
+    return booking
+
+
+def record_no_show(session, user: User, booking_id: int, party: str, now: datetime) -> Booking:
+    """The client or the interpreter did not come. A client's no-show is billable; the interpreter's is not."""
+    booking = for_agency(session, user, booking_id, lock=True)
+    if party not in ("client", "interpreter"):
+        raise InvalidInput(_l("Say who did not come: the client or the interpreter."), "party")
+    if booking.status != "confirmed":
+        raise Conflict(_l("A no-show can be recorded only for a confirmed assignment."))
+    if booking.starts_at > now:
+        raise Conflict(_l("A no-show can be recorded once the assignment has started."))
+    before = audit.snapshot(booking, AUDITED)
+    booking.no_show = party
+    booking.status = "completed"
+    booking.billable = party == "client"
+    booking.updated_at = now
+    session.flush()
+    _log(session, user, booking, "booking.no_show", before)
+    if party == "interpreter":
+        _tell_interpreter(session, booking, "no_show_recorded")
+    return booking
+
+
+# For the jobs and for admin actions ----------------------------------------------------------------
+
+def lapse_due(session, now: datetime) -> int:
+    """Unanswered direct requests past their deadline lapse, freeing the slot; the booker is told."""
+    due = session.scalars(sa.select(Booking).where(Booking.status == "requested", Booking.respond_by <= now)
+                          .order_by(Booking.id).with_for_update(skip_locked=True)).all()
+    for booking in due:
+        before = audit.snapshot(booking, AUDITED)
+        booking.status = "lapsed"
+        booking.updated_at = now
+        _log(session, None, booking, "booking.lapsed", before)
+        _tell_booker(session, booking, "booking_lapsed")
+    session.flush()
+    return len(due)
+
+
+def flag_unqualified(session, interpreter_ids, now: datetime, reason: str) -> int:
+    """Future slot-holding bookings whose interpreter no longer qualifies get the warning; both are told."""
+    ids = list(interpreter_ids)
+    if not ids:
+        return 0
+    bookings = session.scalars(sa.select(Booking).where(
+        Booking.interpreter_id.in_(ids), Booking.status.in_(HOLDING), Booking.starts_at > now,
+        Booking.warn_not_qualified.is_(False))).all()
+    today = oslo_date(now)
+    flagged = 0
+    for booking in bookings:
+        interpreter = session.get(Interpreter, booking.interpreter_id)
+        still = interpreter.status == "active" and qualified_today(
+            session, [interpreter.id], booking.language_code, booking.min_category, today)[interpreter.id]
+        if still:
+            continue
+        before = audit.snapshot(booking, AUDITED)
+        booking.warn_not_qualified = True
+        booking.updated_at = now
+        _log(session, None, booking, "booking.flagged_not_qualified", before, note=reason)
+        _tell_booker(session, booking, "booking_flagged")
+        _tell_interpreter(session, booking, "booking_flagged")
+        flagged += 1
+    session.flush()
+    return flagged
+
+
+# Lists ----------------------------------------------------------------------------------------------
+
+def agency_bookings(session, agency_id: int, *, status: str | None = None, since: datetime | None = None,
+                    until: datetime | None = None, after: tuple | None = None, limit: int = 50):
+    """The agency's bookings by start time, keyset-paged on (starts_at, id)."""
+    stmt = sa.select(Booking).where(Booking.agency_id == agency_id)
+    if status:
+        stmt = stmt.where(Booking.status == status)
+    if since:
+        stmt = stmt.where(Booking.starts_at >= since)
+    if until:
+        stmt = stmt.where(Booking.starts_at < until)
+    if after:
+        stmt = stmt.where(sa.tuple_(Booking.starts_at, Booking.id) > sa.tuple_(*after))
+    rows = session.scalars(stmt.order_by(Booking.starts_at, Booking.id).limit(limit + 1)).all()
+    next_key = (rows[limit - 1].starts_at, rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_key
+
+
+def interpreter_bookings(session, interpreter_id: int, since: datetime, until: datetime | None = None):
+    stmt = sa.select(Booking).where(Booking.interpreter_id == interpreter_id, Booking.ends_at > since)
+    if until:
+        stmt = stmt.where(Booking.starts_at < until)
+    return session.scalars(stmt.order_by(Booking.starts_at)).all()
+
+
+def open_offers(session, interpreter_id: int, now: datetime) -> list[Booking]:
+    """Open requests offered to the interpreter that they have not declined and can still take."""
+    offered = session.scalars(
+        sa.select(Booking).join(BookingOffer, BookingOffer.booking_id == Booking.id)
+        .where(BookingOffer.interpreter_id == interpreter_id, BookingOffer.declined_at.is_(None),
+               Booking.status == "open", Booking.starts_at > now)
+        .order_by(Booking.starts_at)).all()
+    return [b for b in offered if availability_of(session, interpreter_id, _slot_of(b)) is not None]
+
+
+# Audit and notifications ----------------------------------------------------------------------------
+
+def _log(session, actor: User | None, booking: Booking, action: str, before: dict | None, note: str | None = None):
+    after = audit.snapshot(booking, AUDITED)
+    if note:
+        after["note"] = note
+    audit.record(session, action, actor=actor, actor_label=None if actor else "system", object_type="booking",
+                 object_id=booking.id, before=before, after=after)
+
+
+def _params(booking: Booking) -> dict:
+    return {"booking_id": booking.id, "language": booking.language_code, "starts_at": booking.starts_at.isoformat(),
+            "ends_at": booking.ends_at.isoformat(), "modality": booking.modality,
+            "agency": booking.agency.name if booking.agency else ""}
+
+
+def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -> None:
+    booker = session.get(User, booking.booker_id) if booking.booker_id else None
+    if booker is None or not booker.active:
+        return
+    notifications.enqueue(session, kind, booker.email, event_key=key or f"{kind}:{booking.id}:{booking.updated_at}",
+                          locale=booker.locale, user_id=booker.id, name=booker.name, **_params(booking))
+
+
+def _tell_interpreter(session, booking: Booking, kind: str, interpreter_id: int | None = None,
+                      key: str | None = None) -> None:
+    interpreter_id = interpreter_id or booking.interpreter_id
+    person = session.get(Interpreter, interpreter_id)
+    login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter_id))
+    email = (login.email if login else None) or person.email
+    if not email:
+        return
+    notifications.enqueue(session, kind, email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
+                          f"{booking.updated_at}", locale=login.locale if login else None,
+                          user_id=login.id if login else None, name=person.name, **_params(booking))

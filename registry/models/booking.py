@@ -1,0 +1,129 @@
+"""Bookings: a public body's request for an interpreter at a time, and the offers of open requests."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from .account import SECTORS
+from .interpreter import CATEGORIES, MODALITIES
+from .types import UTCDateTime, in_list, utcnow
+
+STATUSES = ("requested", "open", "confirmed", "declined", "lapsed", "cancelled", "completed")
+# Statuses in which a booking holds its interpreter's time: never two overlapping (DESIGN.md).
+HOLDING = ("requested", "confirmed")
+REPORT_STATES = ("awaiting", "reported", "approved", "disputed")
+NO_SHOW = ("client", "interpreter")
+WARNINGS = ("credential_expires_before_start", "interpreter_not_qualified")
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("status", STATUSES), name="status"),
+        sa.CheckConstraint(in_list("modality", MODALITIES), name="modality"),
+        sa.CheckConstraint(in_list("min_category", CATEGORIES), name="min_category"),
+        sa.CheckConstraint(in_list("sector", SECTORS), name="sector"),
+        sa.CheckConstraint(f"report_state IS NULL OR {in_list('report_state', REPORT_STATES)}", name="report_state"),
+        sa.CheckConstraint(f"no_show IS NULL OR {in_list('no_show', NO_SHOW)}", name="no_show"),
+        sa.CheckConstraint("ends_at > starts_at", name="end_after_start"),
+        sa.CheckConstraint(f"status NOT IN {HOLDING} OR interpreter_id IS NOT NULL", name="holding_has_interpreter"),
+        # Overlap checks and "is this interpreter free" walk this index.
+        sa.Index("ix_bookings_interpreter_period", "interpreter_id", "starts_at", "ends_at"),
+        sa.Index("ix_bookings_agency_starts", "agency_id", "starts_at"),
+        sa.Index("ix_bookings_status_starts", "status", "starts_at"),
+        sa.UniqueConstraint("agency_id", "idempotency_key", name="uq_bookings_agency_idempotency_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agencies.id"))
+    booker_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    interpreter_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("interpreters.id"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    language_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("languages.code"))
+    min_category: so.Mapped[str] = so.mapped_column(sa.String(1))
+    modality: so.Mapped[str] = so.mapped_column(sa.String(6))
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    sector: so.Mapped[str] = so.mapped_column(sa.String(16))
+    address: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    municipality_number: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("municipalities.number"))
+    meeting_url: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # Short on purpose: never the client's name or health information (the form says so).
+    description: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    gender_preference: so.Mapped[str | None] = so.mapped_column(sa.String(6))
+    reference: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    contact_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    contact_phone: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    series_id: so.Mapped[str | None] = so.mapped_column(sa.String(32), index=True)
+    # A direct request lapses unanswered at this time.
+    respond_by: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    late_cancellation: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    billable: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    cancel_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    warn_credential_expires: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    warn_not_qualified: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    report_state: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    actual_start: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    actual_end: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    travel_minutes: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    dispute_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    no_show: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    request_fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    agency = so.relationship("Agency")
+    booker = so.relationship("User")
+    interpreter = so.relationship("Interpreter")
+
+    @property
+    def warnings(self) -> list[str]:
+        flags = (self.warn_credential_expires, self.warn_not_qualified)
+        return [w for w, on in zip(WARNINGS, flags, strict=True) if on]
+
+    @property
+    def holds_slot(self) -> bool:
+        return self.status in HOLDING
+
+
+class BookingOffer(db.Model):
+    """An open request offered to one qualified, free interpreter."""
+
+    __tablename__ = "booking_offers"
+
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    interpreter_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("interpreters.id", ondelete="CASCADE"), primary_key=True, index=True)
+    offered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    declined_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+
+# The invariant in the database itself. PostgreSQL: an exclusion constraint. SQLite: triggers, inside
+# the BEGIN IMMEDIATE write transaction that serialises writers. Times are stored as UTC text of one
+# fixed format on SQLite, so comparing them as text is comparing them as times.
+NO_OVERLAP_POSTGRESQL = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    "ALTER TABLE bookings ADD CONSTRAINT ex_bookings_no_overlap EXCLUDE USING gist "
+    "(interpreter_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&) "
+    "WHERE (status IN ('requested', 'confirmed'))",
+]
+_OVERLAP_CHECK = (
+    "BEGIN SELECT RAISE(ABORT, 'booking_overlap') WHERE EXISTS (SELECT 1 FROM bookings b "
+    "WHERE b.interpreter_id = NEW.interpreter_id AND b.id IS NOT NEW.id "
+    "AND b.status IN ('requested', 'confirmed') AND b.starts_at < NEW.ends_at AND b.ends_at > NEW.starts_at); END"
+)
+NO_OVERLAP_SQLITE = [
+    "CREATE TRIGGER bookings_no_overlap_insert BEFORE INSERT ON bookings "
+    "WHEN NEW.status IN ('requested', 'confirmed') " + _OVERLAP_CHECK,
+    "CREATE TRIGGER bookings_no_overlap_update BEFORE UPDATE OF status, interpreter_id, starts_at, ends_at "
+    "ON bookings WHEN NEW.status IN ('requested', 'confirmed') " + _OVERLAP_CHECK,
+]
+DROP_NO_OVERLAP = {
+    "postgresql": ["ALTER TABLE bookings DROP CONSTRAINT IF EXISTS ex_bookings_no_overlap"],
+    "sqlite": ["DROP TRIGGER IF EXISTS bookings_no_overlap_insert",
+               "DROP TRIGGER IF EXISTS bookings_no_overlap_update"],
+}

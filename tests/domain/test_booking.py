@@ -1,0 +1,353 @@
+"""Booking rules and state changes, run directly on the domain functions (no HTTP), on both databases."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from registry.domain import booking as b
+from registry.domain.errors import Conflict, InvalidInput, NotFound
+from registry.domain.times import AmbiguousTime, to_utc
+from registry.models import Absence, AuditEntry, Booking, BookingOffer, OutboxMessage, WorkingHours
+from tests.helpers import interpreter, user
+
+NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
+RULES = b.Rules()
+A = [("authorisation", "ar"), ("bachelor", "ar")]
+C = [("authorisation", "ar")]
+
+
+def oslo(day: date, hh: int, mm: int = 0, fold: int | None = None) -> datetime:
+    return to_utc(datetime.combine(day, time(hh, mm)), "start", fold)
+
+
+TUESDAY = date(2027, 3, 2)
+
+
+def details(start=None, end=None, **kw) -> b.Details:
+    start = start or oslo(TUESDAY, 10)
+    values = dict(language="ar", min_category="C", modality="video", starts_at=start,
+                  ends_at=end or start + timedelta(hours=1), sector="health")
+    values.update(kw)
+    return b.Details(**values)
+
+
+def working(session, person, days=range(7), start=time(0, 0), end=time(23, 59)):
+    for day in days:
+        session.add(WorkingHours(interpreter_id=person.id, weekday=day, start_time=start, end_time=end))
+    session.commit()
+
+
+@pytest.fixture
+def world(session):
+    """A booker of one agency, a booker of another, and two qualified interpreters with logins."""
+    clock = time_machine.travel(NOW, tick=False)
+    clock.start()
+    booker = user(session, "booker@helse.example")
+    other_agency_booker = user(session, "booker@nav.example", agency=_agency(session))
+    amina = interpreter(session, "Amina Ali", credentials=A, today=NOW.date(), email="amina@example.no")
+    omar = interpreter(session, "Omar Osman", credentials=C, today=NOW.date(), email="omar@example.no",
+                       gender="male")
+    working(session, amina, days=range(5), start=time(8), end=time(16))
+    working(session, omar, days=range(5), start=time(8), end=time(16))
+    amina_login = user(session, "amina@example.no", role="interpreter", person=amina)
+    omar_login = user(session, "omar@example.no", role="interpreter", person=omar)
+    yield dict(booker=booker, other=other_agency_booker, amina=amina, omar=omar, amina_login=amina_login,
+               omar_login=omar_login)
+    clock.stop()
+
+
+def _agency(session):
+    from registry.domain.accounts import create_agency
+
+    return create_agency(session, "889640782", "NAV Testby", "nav", "03")
+
+
+def test_direct_request_holds_the_slot_and_tells_the_interpreter(session, world):
+    made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    session.commit()
+    assert made.status == "requested" and made.interpreter_id == world["amina"].id
+    assert made.respond_by == NOW + timedelta(hours=13)  # half of the 26 hours left before the start
+    message = session.scalars(sa.select(OutboxMessage)).one()
+    assert message.kind == "booking_requested" and message.recipient == "amina@example.no"
+    assert session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_type == "booking")).all() == [
+        "booking.requested"]
+    # The slot is held: a second request for an overlapping time is refused.
+    with pytest.raises(Conflict):
+        b.request_direct(session, world["booker"], world["amina"].register_number,
+                         details(start=oslo(TUESDAY, 10, 30)), NOW, RULES)
+
+
+def test_respond_by_is_shorter_when_the_start_is_near(session, world):
+    soon = NOW + timedelta(hours=4)
+    assert b.respond_by(soon, NOW, RULES) == NOW + timedelta(hours=2)
+
+
+def test_back_to_back_is_allowed(session, world):
+    register_number = world["amina"].register_number
+    b.request_direct(session, world["booker"], register_number, details(), NOW, RULES)
+    b.request_direct(session, world["booker"], register_number,
+                     details(start=oslo(TUESDAY, 11), end=oslo(TUESDAY, 12)), NOW, RULES)
+    b.request_direct(session, world["booker"], register_number,
+                     details(start=oslo(TUESDAY, 9), end=oslo(TUESDAY, 10)), NOW, RULES)
+    session.commit()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 3
+
+
+@pytest.mark.parametrize("change, error, field", [
+    (dict(min_category="A"), Conflict, "interpreter"),                      # Omar is C
+    (dict(language="pl"), Conflict, "interpreter"),                         # a language he lacks
+    (dict(starts_at=oslo(TUESDAY, 17), ends_at=oslo(TUESDAY, 18)), Conflict, "start"),   # outside hours
+    (dict(starts_at=oslo(date(2027, 3, 6), 10), ends_at=oslo(date(2027, 3, 6), 11)), Conflict, "start"),  # Saturday
+    (dict(ends_at=oslo(TUESDAY, 9)), InvalidInput, "end"),                  # end before start
+    (dict(ends_at=oslo(TUESDAY, 10, 10)), InvalidInput, "end"),             # too short
+    (dict(starts_at=oslo(TUESDAY, 1), ends_at=oslo(TUESDAY, 13, 30)), InvalidInput, "end"),  # too long
+    (dict(starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=1)), InvalidInput, "start"),  # past
+    (dict(language="zz"), InvalidInput, "language"),
+    (dict(min_category="Z"), InvalidInput, "min_category"),
+    (dict(modality="fax"), InvalidInput, "modality"),
+    (dict(sector="space"), InvalidInput, "sector"),
+    (dict(modality="onsite"), InvalidInput, "address"),                     # on site needs an address
+    (dict(meeting_url="http://insecure.example"), InvalidInput, "meeting_url"),
+    (dict(description="x" * 501), InvalidInput, "description"),
+    (dict(gender_preference="robot"), InvalidInput, "gender_preference"),
+])
+def test_refusals(session, world, change, error, field):
+    with pytest.raises(error) as refused:
+        b.request_direct(session, world["booker"], world["omar"].register_number, replace(details(), **change),
+                         NOW, RULES)
+    assert refused.value.field == field
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+
+
+def test_unknown_register_number(session, world):
+    with pytest.raises(InvalidInput):
+        b.request_direct(session, world["booker"], 999999, details(), NOW, RULES)
+
+
+def test_suspended_interpreter_and_absence_are_refused(session, world):
+    session.add(Absence(interpreter_id=world["amina"].id, starts_at=oslo(TUESDAY, 9), ends_at=oslo(TUESDAY, 12)))
+    world["omar"].status = "suspended"
+    session.commit()
+    for person in ("amina", "omar"):
+        with pytest.raises(Conflict):
+            b.request_direct(session, world["booker"], world[person].register_number, details(), NOW, RULES)
+
+
+def test_an_expired_credential_is_refused(session, world):
+    person = interpreter(session, "Old Card", credentials=[
+        ("authorisation", "ar", {"valid_until": date(2027, 2, 28)})], today=date(2027, 2, 28))
+    working(session, person)
+    with pytest.raises(Conflict):  # the stored category is stale, the check is not
+        b.request_direct(session, world["booker"], person.register_number, details(), NOW, RULES)
+
+
+def test_credential_ending_before_the_start_is_allowed_with_a_warning(session, world):
+    person = interpreter(session, "Soon Gone", credentials=[
+        ("authorisation", "ar", {"valid_until": date(2027, 3, 10)})], today=NOW.date())
+    working(session, person)
+    later = date(2027, 3, 16)
+    made = b.request_direct(session, world["booker"], person.register_number,
+                            details(start=oslo(later, 10)), NOW, RULES)
+    assert made.warnings == ["credential_expires_before_start"]
+    fine = b.request_direct(session, world["booker"], person.register_number, details(), NOW, RULES)
+    assert fine.warnings == []
+
+
+@pytest.mark.parametrize("start, end, expected_hours", [
+    ((date(2027, 10, 31), 1, 0, None), (date(2027, 10, 31), 3, 0, None), 3),   # clocks go back: 3 real hours
+    ((date(2027, 3, 28), 1, 0, None), (date(2027, 3, 28), 4, 0, None), 2),     # clocks go forward: 2 real hours
+])
+def test_durations_are_real_elapsed_time(session, world, start, end, expected_hours):
+    working(session, world["amina"], days=[6])
+    made = b.request_direct(session, world["booker"], world["amina"].register_number,
+                            details(start=oslo(*start), end=oslo(*end)), NOW, RULES)
+    assert made.ends_at - made.starts_at == timedelta(hours=expected_hours)
+
+
+def test_nonexistent_and_ambiguous_local_times():
+    with pytest.raises(InvalidInput):
+        to_utc(datetime(2027, 3, 28, 2, 30), "start")
+    with pytest.raises(AmbiguousTime):
+        to_utc(datetime(2027, 10, 31, 2, 30), "start")
+    first = to_utc(datetime(2027, 10, 31, 2, 30), "start", fold=0)
+    second = to_utc(datetime(2027, 10, 31, 2, 30), "start", fold=1)
+    assert second - first == timedelta(hours=1)
+
+
+def test_accept_and_decline(session, world):
+    first = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    second = b.request_direct(session, world["booker"], world["amina"].register_number,
+                              details(start=oslo(TUESDAY, 13)), NOW, RULES)
+    session.commit()
+    assert b.accept(session, world["amina_login"], first.id, NOW, RULES).status == "confirmed"
+    assert b.decline(session, world["amina_login"], second.id, NOW).status == "declined"
+    session.commit()
+    # The declined slot is free again.
+    again = b.request_direct(session, world["booker"], world["amina"].register_number,
+                             details(start=oslo(TUESDAY, 13)), NOW, RULES)
+    assert again.status == "requested"
+    kinds = session.scalars(sa.select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert "booking_confirmed" in kinds and "booking_declined" in kinds
+
+
+def test_only_the_requested_interpreter_may_answer(session, world):
+    made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    session.commit()
+    with pytest.raises(NotFound):
+        b.accept(session, world["omar_login"], made.id, NOW, RULES)
+    with pytest.raises(NotFound):
+        b.cancel(session, world["other"], made.id, None, NOW, RULES)
+
+
+def test_accepting_after_the_request_lapsed(session, world):
+    made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    session.commit()
+    later = made.respond_by + timedelta(minutes=1)
+    with pytest.raises(Conflict):
+        b.accept(session, world["amina_login"], made.id, later, RULES)
+    assert b.lapse_due(session, later) == 1
+    assert b.lapse_due(session, later) == 0  # nothing more the second time
+    session.commit()
+    session.refresh(made)
+    assert made.status == "lapsed"
+    with pytest.raises(Conflict):
+        b.accept(session, world["amina_login"], made.id, later, RULES)
+
+
+def test_open_request_goes_to_the_first_who_accepts(session, world):
+    made = b.create_open(session, world["booker"], details(), NOW, RULES)
+    session.commit()
+    offered = set(session.scalars(sa.select(BookingOffer.interpreter_id)))
+    assert offered == {world["amina"].id, world["omar"].id}
+    assert [o.id for o in b.open_offers(session, world["omar"].id, NOW)] == [made.id]
+    b.accept(session, world["omar_login"], made.id, NOW, RULES)
+    session.commit()
+    with pytest.raises(Conflict):
+        b.accept(session, world["amina_login"], made.id, NOW, RULES)
+    session.rollback()
+    assert session.scalars(sa.select(OutboxMessage.kind).where(OutboxMessage.recipient == "amina@example.no")
+                           ).all() == ["booking_offered", "booking_taken"]
+
+
+def test_cancelling_late_is_billable_and_twice_is_refused(session, world):
+    soon = b.request_direct(session, world["booker"], world["amina"].register_number,
+                            details(start=oslo(date(2027, 3, 1), 14)), NOW, RULES)
+    early = b.request_direct(session, world["booker"], world["amina"].register_number,
+                             details(start=oslo(date(2027, 3, 4), 10)), NOW, RULES)
+    for made in (soon, early):
+        b.accept(session, world["amina_login"], made.id, NOW, RULES)
+    session.commit()
+    late = b.cancel(session, world["booker"], soon.id, "Client moved", NOW, RULES)
+    assert late.late_cancellation and late.billable
+    in_time = b.cancel(session, world["booker"], early.id, None, NOW, RULES)
+    assert not in_time.late_cancellation and not in_time.billable
+    session.commit()
+    with pytest.raises(Conflict):
+        b.cancel(session, world["booker"], early.id, None, NOW, RULES)
+
+
+def test_withdrawing_reopens_and_reoffers(session, world):
+    made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    b.accept(session, world["amina_login"], made.id, NOW, RULES)
+    session.commit()
+    b.withdraw(session, world["amina_login"], made.id, NOW, RULES)
+    session.commit()
+    assert made.status == "open" and made.interpreter_id is None
+    assert set(session.scalars(sa.select(BookingOffer.interpreter_id))) == {world["omar"].id}
+    assert "booking_withdrawn" in session.scalars(sa.select(OutboxMessage.kind)).all()
+
+
+def test_time_report_approve_and_dispute(session, world):
+    made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    b.accept(session, world["amina_login"], made.id, NOW, RULES)
+    session.commit()
+    with pytest.raises(Conflict):  # not ended yet
+        b.report_time(session, world["amina_login"], made.id, made.starts_at, made.ends_at, None, NOW)
+    after = made.ends_at + timedelta(hours=1)
+    with pytest.raises(InvalidInput):
+        b.report_time(session, world["amina_login"], made.id, made.ends_at, made.starts_at, None, after)
+    with pytest.raises(InvalidInput):  # travel time on a video assignment
+        b.report_time(session, world["amina_login"], made.id, made.starts_at, made.ends_at, 30, after)
+    b.report_time(session, world["amina_login"], made.id, made.starts_at, made.ends_at + timedelta(minutes=15),
+                  None, after)
+    b.dispute_time(session, world["booker"], made.id, "We finished on time", after)
+    assert made.report_state == "disputed"
+    b.report_time(session, world["amina_login"], made.id, made.starts_at, made.ends_at, None, after)
+    done = b.approve_time(session, world["booker"], made.id, after)
+    assert done.status == "completed" and done.report_state == "approved" and done.billable
+    with pytest.raises(Conflict):
+        b.approve_time(session, world["booker"], made.id, after)
+
+
+def test_no_show(session, world):
+    made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    b.accept(session, world["amina_login"], made.id, NOW, RULES)
+    with pytest.raises(Conflict):
+        b.record_no_show(session, world["booker"], made.id, "client", NOW)
+    during = made.starts_at + timedelta(minutes=20)
+    done = b.record_no_show(session, world["booker"], made.id, "client", during)
+    assert done.status == "completed" and done.no_show == "client" and done.billable
+
+
+def test_series_is_all_or_nothing(session, world):
+    start = details(start=oslo(TUESDAY, 10))
+    preview = b.preview_series(session, world["booker"], world["amina"].register_number, start, 7, 4, NOW, RULES)
+    assert [o.free for o in preview] == [True, True, True, True]
+    # Book the third week first: the series then cannot be made whole.
+    b.request_direct(session, world["booker"], world["amina"].register_number,
+                     details(start=oslo(date(2027, 3, 16), 10)), NOW, RULES)
+    session.commit()
+    preview = b.preview_series(session, world["booker"], world["amina"].register_number, start, 7, 4, NOW, RULES)
+    assert [o.free for o in preview] == [True, True, False, True]
+    with pytest.raises(Conflict):
+        b.create_series(session, world["booker"], world["amina"].register_number, start, 7, 4, NOW, RULES)
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
+    made = b.create_series(session, world["booker"], world["amina"].register_number,
+                           details(start=oslo(TUESDAY, 13)), 7, 4, NOW, RULES)
+    assert len({m.series_id for m in made}) == 1 and len(made) == 4
+    # Across the change to summer time the wall-clock time stays 13:00.
+    assert [m.starts_at.astimezone(to_utc.__globals__["OSLO"]).hour for m in made] == [13, 13, 13, 13]
+
+
+def test_series_limits(session, world):
+    with pytest.raises(InvalidInput):
+        b.preview_series(session, world["booker"], world["amina"].register_number, details(), 7, 27, NOW, RULES)
+
+
+def test_flag_unqualified(session, world):
+    made = b.request_direct(session, world["booker"], world["omar"].register_number, details(), NOW, RULES)
+    session.commit()
+    assert b.flag_unqualified(session, [world["omar"].id], NOW, "test") == 0  # still qualified: nothing
+    world["omar"].status = "suspended"
+    assert b.flag_unqualified(session, [world["omar"].id], NOW, "suspended") == 1
+    assert made.warnings == ["interpreter_not_qualified"]
+    assert b.flag_unqualified(session, [world["omar"].id], NOW, "suspended") == 0
+
+
+def test_the_database_itself_refuses_overlaps(session, world):
+    """Even code that skips every check cannot store two overlapping slot-holding bookings."""
+    def row(start_hour, end_hour, status="requested"):
+        return Booking(agency_id=world["booker"].agency_id, booker_id=world["booker"].id,
+                       interpreter_id=world["amina"].id, status=status, language_code="ar", min_category="C",
+                       modality="video", starts_at=oslo(TUESDAY, start_hour), ends_at=oslo(TUESDAY, end_hour),
+                       sector="health")
+
+    session.add(row(10, 12, "confirmed"))
+    session.commit()
+    session.add_all([row(12, 13), row(9, 10), row(10, 11, "cancelled"), row(11, 12, "declined")])
+    session.commit()  # back to back, and overlaps that hold no slot, are fine
+    for start, end in [(11, 13), (9, 11), (10, 12), (9, 14)]:
+        session.add(row(start, end))
+        with pytest.raises(sa.exc.IntegrityError):
+            session.flush()
+        session.rollback()
+    reopened = session.scalars(sa.select(Booking).where(Booking.status == "cancelled")).one()
+    reopened.status = "requested"
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()
+    session.rollback()
