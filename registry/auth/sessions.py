@@ -7,7 +7,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..database import writing
+from ..database import SAFE_METHODS, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db, login_manager
 from ..models import User, UserSession
@@ -48,7 +48,10 @@ def _write_apart(statement) -> None:
     On SQLite a read transaction that later writes can fail at once if another connection wrote in
     between; a separate transaction begun IMMEDIATE waits its turn instead.
     """
-    db.session.rollback()
+    if request.method not in SAFE_METHODS:
+        db.session.execute(statement)  # the request's own write transaction, begun IMMEDIATE
+        return
+    db.session.rollback()  # a GET has written nothing yet
     with writing():
         db.session.execute(statement)
         db.session.commit()
@@ -69,9 +72,10 @@ def finish_login(user: User) -> None:
 
 
 def end_login() -> None:
+    user = current_user if current_user.is_authenticated else None  # load it before writing
     accounts.end_session(db.session, session.get("sid"), clock.now())
-    if current_user.is_authenticated:
-        audit.record(db.session, "logout", actor=current_user, object_type="user", object_id=current_user.id,
+    if user is not None:
+        audit.record(db.session, "logout", actor=user, object_type="user", object_id=user.id,
                      ip=request.remote_addr)
     logout_user()
     lang = session.get("lang")
