@@ -28,13 +28,62 @@ class Defaults:
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
     LOGIN_RATE_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
+    APPLY_RATE_LIMIT = "10 per hour"
     INVITATION_VALID_DAYS = 7
     PASSWORD_RESET_VALID_MINUTES = 60
     # Evidence uploads: stored outside static/, at most this size.
     EVIDENCE_DIR = None  # default: instance/evidence
     MAX_UPLOAD_MB = 10
+    # Booking rules (registry.domain.booking.Rules).
+    BOOKING_MIN_MINUTES = 15
+    BOOKING_MAX_HOURS = 12
+    BOOKING_RESPOND_HOURS = 24
+    BOOKING_LATE_CANCEL_HOURS = 24
+    BOOKING_MAX_OFFERS = 200
+    BOOKING_MAX_SERIES = 26
     # Mail: until the delivery job runs, development logs each queued message.
     MAIL_LOG_ON_QUEUE = True
+    # Scheduled jobs (registry/jobs): a crontab line each, in Norwegian time. Nightly jobs stay out of
+    # 02:00-03:00, the hour that is skipped or repeated when the clocks change.
+    JOB_SCHEDULE_EXPIRE_CREDENTIALS = "15 1 * * *"
+    JOB_SCHEDULE_EXPIRY_REMINDERS = "30 7 * * *"
+    JOB_SCHEDULE_END_SANCTIONS = "20 1 * * *"
+    JOB_SCHEDULE_LAPSE_REQUESTS = "*/5 * * * *"
+    JOB_SCHEDULE_CLOSE_BOOKINGS = "7 * * * *"
+    JOB_SCHEDULE_DELIVER_OUTBOX = "* * * * *"
+    JOB_SCHEDULE_PURGE_PERSONAL_DATA = "30 3 * * *"
+    # A run that starts this late is still made (once, however many were missed); later ones are dropped.
+    JOB_MISFIRE_GRACE_SECONDS = 3600
+    # At start the scheduler catches up a daily or hourly run missed within this many hours, once.
+    JOB_CATCH_UP_HOURS = 24
+    # A run record still "running" after this long belongs to a process that died; another may take over.
+    JOB_RUN_STALE_MINUTES = 60
+    # Run records are kept this long (deliver-outbox alone makes 1,440 a day).
+    JOB_RUN_KEEP_DAYS = 30
+    JOB_EXPIRY_REMINDER_DAYS = (90, 30, 7)
+    # The interpreter is reminded to report time this long after a confirmed assignment ended.
+    JOB_TIME_REPORT_REMIND_HOURS = 24
+    # Delivery of the outbox: "log" (development: each message to the log) or "smtp".
+    MAIL_BACKEND = "log"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False  # TLS from the start (SMTPS, usually port 465)
+    MAIL_USE_STARTTLS = False  # STARTTLS after connecting (usually port 587)
+    MAIL_FROM = "Tolkeregisteret <noreply@tolkeregisteret.no>"
+    MAIL_TIMEOUT_SECONDS = 30
+    MAIL_BATCH_SIZE = 200
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    # A message claimed for sending this long ago by a deliverer that never finished is queued again.
+    MAIL_CLAIM_STALE_MINUTES = 15
+    # Retention of personal data (purge-personal-data), in days.
+    RETENTION_BOOKING_TEXT_DAYS = 365
+    RETENTION_REJECTED_EVIDENCE_DAYS = 180
+    RETENTION_SESSION_DAYS = 90
+    RETENTION_SENT_MAIL_DAYS = 90
 
 
 def normalise_database_url(url: str) -> str:

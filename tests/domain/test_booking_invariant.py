@@ -41,7 +41,8 @@ def world(session):
             person = interpreter(session, f"Tolk {n}", credentials=[("authorisation", "ar")], today=NOW.date(),
                                  email=f"tolk{n}@example.no")
             for day in range(7):
-                session.add(WorkingHours(interpreter_id=person.id, weekday=day, start_time=time(0), end_time=time(23, 59)))
+                session.add(WorkingHours(interpreter_id=person.id, weekday=day, start_time=time(0),
+                                         end_time=time(23, 59)))
             people.append(person)
             logins.append(user(session, f"tolk{n}@example.no", role="interpreter", person=person))
         session.commit()
