@@ -1,17 +1,269 @@
 """The registry administrators' console (IMDi)."""
 
-import sqlalchemy as sa
-from flask import Blueprint, render_template
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, ValidationError
+from wtforms.validators import Length
 
 from ..access import roles
+from ..agency import forms
+from ..agency.views import invite_again, me, send_invitation
+from ..domain import agencies as agency_rules
+from ..domain import audit, clock
+from ..domain.errors import Conflict, DomainError
 from ..extensions import db
-from ..models import Agency
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE_SIZE = 50
+
+
+# Public bodies ------------------------------------------------------------------------------------
+
+def _list_page(form=None, status: int = 200):
+    form = form or forms.agency_form(forms.NewAgencyForm, db.session, formdata=None)
+    return render_template("admin/agencies.html", rows=agency_rules.agency_overview(db.session), form=form), status
 
 
 @bp.get("/agencies")
 @roles("registry_admin")
 def agencies():
-    rows = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
-    return render_template("admin/agencies.html", agencies=rows)
+    return _list_page()
+
+
+@bp.post("/agencies")
+@roles("registry_admin")
+def create_agency():
+    form = forms.agency_form(forms.NewAgencyForm, db.session)
+    if not form.validate_on_submit():
+        return _list_page(form, 422)
+    try:
+        agency = agency_rules.create_agency(
+            db.session, me(), orgnr=form.orgnr.data, name=form.name.data, sector=form.sector.data,
+            county_number=form.county.data, invoicing_reference=form.invoicing_reference.data,
+            ip=request.remote_addr)
+    except DomainError as error:
+        db.session.rollback()
+        forms.show_error(form, error)
+        return _list_page(form, 409 if isinstance(error, Conflict) else 422)
+    db.session.commit()
+    flash(_("%(name)s is registered.", name=agency.name), "success")
+    return redirect(url_for("admin.agency", agency_id=agency.id), 303)
+
+
+def _edit_form(agency, formdata=None):
+    data = {"name": agency.name, "sector": agency.sector, "county": agency.county_number or "",
+            "invoicing_reference": agency.invoicing_reference or ""}
+    kwargs = {} if formdata is not None else {"formdata": None}
+    return forms.agency_form(forms.AgencyForm, db.session, prefix="edit", data=data, **kwargs)
+
+
+def _detail_page(agency, edit_form=None, invite_form=None, status: int = 200):
+    return render_template(
+        "admin/agencies_detail.html", agency=agency,
+        users=agency_rules.agency_users(db.session, agency), tokens=agency_rules.agency_tokens(db.session, agency),
+        edit_form=edit_form or _edit_form(agency),
+        invite_form=invite_form or forms.InviteForm(prefix="invite", formdata=None),
+    ), status
+
+
+@bp.get("/agencies/<int:agency_id>")
+@roles("registry_admin")
+def agency(agency_id: int):
+    return _detail_page(agency_rules.get_agency(db.session, agency_id))
+
+
+@bp.post("/agencies/<int:agency_id>")
+@roles("registry_admin")
+def update_agency(agency_id: int):
+    agency = agency_rules.get_agency(db.session, agency_id)
+    form = _edit_form(agency, formdata=request.form)
+    if not form.validate_on_submit():
+        return _detail_page(agency, edit_form=form, status=422)
+    try:
+        changed = agency_rules.update_agency(
+            db.session, me(), agency, name=form.name.data, sector=form.sector.data, county_number=form.county.data,
+            invoicing_reference=form.invoicing_reference.data, ip=request.remote_addr)
+    except DomainError as error:
+        db.session.rollback()
+        forms.show_error(form, error)
+        return _detail_page(agency, edit_form=form, status=422)
+    db.session.commit()
+    flash(_("The changes are saved.") if changed else _("Nothing was changed."), "success")
+    return redirect(url_for("admin.agency", agency_id=agency.id), 303)
+
+
+def _set_agency_active(agency_id: int, active: bool):
+    agency = agency_rules.get_agency(db.session, agency_id)
+    agency_rules.set_agency_active(db.session, me(), agency, active, clock.now(), ip=request.remote_addr)
+    db.session.commit()
+    if active:
+        flash(_("%(name)s is active again; its users can log in.", name=agency.name), "success")
+    else:
+        flash(_("%(name)s is deactivated; its users are logged out and cannot log in.", name=agency.name),
+              "success")
+    return redirect(url_for("admin.agency", agency_id=agency.id), 303)
+
+
+@bp.post("/agencies/<int:agency_id>/deactivate")
+@roles("registry_admin")
+def deactivate_agency(agency_id: int):
+    return _set_agency_active(agency_id, False)
+
+
+@bp.post("/agencies/<int:agency_id>/activate")
+@roles("registry_admin")
+def activate_agency(agency_id: int):
+    return _set_agency_active(agency_id, True)
+
+
+@bp.post("/agencies/<int:agency_id>/invite")
+@roles("registry_admin")
+def invite_agency_admin(agency_id: int):
+    agency = agency_rules.get_agency(db.session, agency_id)
+    form = forms.InviteForm(prefix="invite")
+    if not form.validate_on_submit():
+        return _detail_page(agency, invite_form=form, status=422)
+    user, status = send_invitation(agency, "agency_admin", form)
+    if user is None:
+        return _detail_page(agency_rules.get_agency(db.session, agency_id), invite_form=form, status=status)
+    return redirect(url_for("admin.agency", agency_id=agency_id), 303)
+
+
+def _set_user_active(agency_id: int, user_id: int, active: bool):
+    agency = agency_rules.get_agency(db.session, agency_id)
+    user = agency_rules.find_user(db.session, me(), user_id, agency)
+    agency_rules.set_user_active(db.session, me(), user, active, clock.now(), ip=request.remote_addr)
+    db.session.commit()
+    if active:
+        flash(_("%(name)s can log in again.", name=user.name), "success")
+    else:
+        flash(_("%(name)s is deactivated and has been logged out.", name=user.name), "success")
+    return redirect(url_for("admin.agency", agency_id=agency_id), 303)
+
+
+@bp.post("/agencies/<int:agency_id>/users/<int:user_id>/deactivate")
+@roles("registry_admin")
+def deactivate_user(agency_id: int, user_id: int):
+    return _set_user_active(agency_id, user_id, False)
+
+
+@bp.post("/agencies/<int:agency_id>/users/<int:user_id>/activate")
+@roles("registry_admin")
+def activate_user(agency_id: int, user_id: int):
+    return _set_user_active(agency_id, user_id, True)
+
+
+@bp.post("/agencies/<int:agency_id>/users/<int:user_id>/invite-again")
+@roles("registry_admin")
+def invite_user_again(agency_id: int, user_id: int):
+    agency = agency_rules.get_agency(db.session, agency_id)
+    invite_again(agency_rules.find_user(db.session, me(), user_id, agency))
+    return redirect(url_for("admin.agency", agency_id=agency_id), 303)
+
+
+@bp.post("/agencies/<int:agency_id>/tokens/<int:token_id>/revoke")
+@roles("registry_admin")
+def revoke_token(agency_id: int, token_id: int):
+    agency = agency_rules.get_agency(db.session, agency_id)
+    token = agency_rules.find_token(db.session, me(), token_id, agency)
+    agency_rules.revoke_token(db.session, me(), token, clock.now(), ip=request.remote_addr)
+    db.session.commit()
+    flash(_("The API token %(name)s is revoked.", name=token.name), "success")
+    return redirect(url_for("admin.agency", agency_id=agency_id), 303)
+
+
+# The audit log ------------------------------------------------------------------------------------
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+BAD_DATE = _l("Enter the date as YYYY-MM-DD, for example 2027-03-01.")
+
+
+def parse_date(text: str) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def oslo_midnight(day: date) -> datetime:
+    """The start of `day` in Norway, in UTC (midnight always exists: clocks change at 02:00 and 03:00)."""
+    return datetime.combine(day, time(0), tzinfo=clock.OSLO).astimezone(UTC)
+
+
+class AuditSearchForm(FlaskForm):
+    """Filters of the audit log, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("Person (email contains)"), validators=[Length(max=254)])
+    action = StringField(_l("Action starts with"), validators=[Length(max=64)])
+    object_type = StringField(_l("Object type"), validators=[Length(max=32)])
+    object_id = StringField(_l("Object number"), validators=[Length(max=64)])
+    date_from = StringField(_l("From date"))
+    date_to = StringField(_l("To date (inclusive)"))
+
+    def validate_date_from(self, field):
+        try:
+            parse_date(field.data)
+        except ValueError:
+            raise ValidationError(BAD_DATE) from None
+
+    def validate_date_to(self, field):
+        try:
+            last = parse_date(field.data)
+        except ValueError:
+            raise ValidationError(BAD_DATE) from None
+        try:
+            first = parse_date(self.date_from.data)
+        except ValueError:
+            return
+        if first and last and first > last:
+            raise ValidationError(_l("The to-date is before the from-date."))
+
+    def filters(self) -> dict:
+        """Arguments for audit.search: text filters, and the period as UTC instants."""
+        first, last = parse_date(self.date_from.data), parse_date(self.date_to.data)
+        clean = {name: (getattr(self, name).data or "").strip() or None
+                 for name in ("actor", "action", "object_type", "object_id")}
+        return {**clean, "since": oslo_midnight(first) if first else None,
+                "until": oslo_midnight(last + timedelta(days=1)) if last else None}
+
+
+def _before_id(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ValueError(value)
+    return int(value)
+
+
+@bp.get("/audit")
+@roles("registry_admin")
+def audit_log():
+    form = AuditSearchForm(formdata=request.args)
+    page_error = None
+    try:
+        before_id = _before_id(request.args.get("before_id"))
+    except ValueError:
+        before_id, page_error = None, _("The link to older entries is not valid. Start the search again.")
+    if not form.validate() or page_error:
+        return render_template("admin/audit.html", form=form, entries=[], older_url=None,
+                               page_error=page_error), 400
+    found = audit.search(db.session, **form.filters(), before_id=before_id, limit=AUDIT_PAGE_SIZE + 1)
+    entries, more = found[:AUDIT_PAGE_SIZE], len(found) > AUDIT_PAGE_SIZE
+    args = {k: v for k, v in request.args.items() if k != "before_id" and v}
+    older_url = url_for("admin.audit_log", **args, before_id=entries[-1].id) if more else None
+    newest_url = url_for("admin.audit_log", **args) if before_id else None
+    return render_template("admin/audit.html", form=form, entries=entries, older_url=older_url,
+                           newest_url=newest_url, page_error=None)
