@@ -1,0 +1,1 @@
+"""The booker's pages: find a free qualified interpreter, book, follow and manage bookings."""

@@ -1,0 +1,367 @@
+"""The booker's pages: find a free qualified interpreter, book, follow and manage the agency's bookings.
+
+Every page is for bookers and agency administrators, and shows only their own agency's bookings: a
+booking of another agency answers 404 (registry.domain.booking.for_agency). Views parse, call the
+domain, commit, and render; a refusal answers the domain error's status with its message, and the
+request's changes are rolled back.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import paging
+from ..access import roles
+from ..domain import audit, booker, booking, clock
+from ..domain.availability import find_available
+from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from ..domain.languages import language_choices
+from ..domain.times import is_ambiguous, local, local_day_bounds
+from ..extensions import db
+from ..i18n import current_language
+from ..labels import GENDER, MODALITY, SECTOR
+from ..models import County, Interpreter, Language, Municipality
+from ..models.account import SECTORS
+from ..models.booking import STATUSES
+from ..models.interpreter import CATEGORIES, MODALITIES
+from . import forms, labels
+
+bp = Blueprint("booking", __name__, url_prefix="/bookings")
+BOOKERS = ("booker", "agency_admin")
+SEARCH_LIMIT = 50
+
+
+@bp.context_processor
+def booking_labels() -> dict:
+    return {"BOOKING_STATUS_LABELS": labels.STATUS, "BOOKING_WARNING_LABELS": labels.WARNING,
+            "BOOKING_WARNING_SHORT": labels.WARNING_SHORT, "BOOKING_ACTION_LABELS": labels.ACTION,
+            "REPORT_STATE_LABELS": labels.REPORT_STATE, "NO_SHOW_LABELS": labels.NO_SHOW,
+            "FOLD_LABELS": labels.FOLD, "clock_time": clock_time}
+
+
+def clock_time(moment: datetime) -> str:
+    """HH:MM in Norway; in the hour that happens twice, also which of the two."""
+    text = format_time(moment, "HH:mm")
+    here = local(moment)
+    if is_ambiguous(here.replace(tzinfo=None)):
+        text += " " + (_("(summer time)") if here.fold == 0 else _("(winter time)"))
+    return text
+
+
+def me():
+    """The logged-in user as a model object (not Flask-Login's proxy), for the domain."""
+    return current_user._get_current_object()
+
+
+def rules() -> booking.Rules:
+    return booking.Rules.from_config(current_app.config)
+
+
+def choices() -> dict:
+    """Select lists, named in the reader's language."""
+    codes = db.session.scalars(sa.select(Language.code)).all()
+    counties = db.session.execute(sa.select(County.number, County.name).order_by(County.name)).all()
+    municipalities = db.session.execute(
+        sa.select(Municipality.number, Municipality.name, Municipality.county_number).order_by(Municipality.name)).all()
+    return {
+        "languages": language_choices(codes, current_language()),
+        "counties": counties,
+        "municipality_groups": [(name, [(m.number, m.name) for m in municipalities if m.county_number == number])
+                                for number, name in counties],
+        "category_options": [(c, _("At least %(category)s", category=c)) for c in CATEGORIES],
+        "modality_options": [(m, MODALITY[m]) for m in MODALITIES],
+        "gender_options": [(g, GENDER[g]) for g in ("female", "male")],
+        "sector_options": [(s, SECTOR[s]) for s in SECTORS],
+    }
+
+
+# Search -------------------------------------------------------------------------------------------
+
+@bp.get("/search")
+@roles(*BOOKERS)
+def search():
+    form = forms.SearchForm(request.args)
+    if "language" not in request.args:
+        return _search_page(form, None)
+    try:
+        starts_at, ends_at = forms.slot_times(form)
+        slot = booker.search_slot(
+            db.session, language=form.language.data, min_category=form.min_category.data,
+            modality=form.modality.data, starts_at=starts_at, ends_at=ends_at, county=form.county.data,
+            municipality=form.municipality.data or None, gender=form.gender_preference.data or None,
+            now=clock.now(), rules=rules())
+    except InvalidInput as error:
+        forms.show_errors(form, error)
+        return _search_page(form, None, 422)
+    return _search_page(form, find_available(db.session, slot, limit=SEARCH_LIMIT), slot=slot)
+
+
+def _search_page(form, results, status: int = 200, slot=None):
+    county_names = dict(db.session.execute(sa.select(County.number, County.name)).all()) if results else {}
+    return render_template("booking/search.html", form=form, results=results, slot=slot, county_names=county_names,
+                           ambiguous=forms.ambiguous_fields(form), limit=SEARCH_LIMIT, **choices()), status
+
+
+# Booking form, direct and open requests, series ------------------------------------------------------
+
+def _interpreter(number: int | None) -> Interpreter | None:
+    if number is None:
+        return None
+    found = db.session.scalar(sa.select(Interpreter).where(Interpreter.register_number == number))
+    if found is None:
+        raise NotFound(_("No interpreter has register number %(number)s.", number=number))
+    return found
+
+
+def _chosen(form) -> Interpreter | None:
+    try:
+        return _interpreter(forms.register_number(form))
+    except InvalidInput as error:
+        raise NotFound(error.message) from None
+
+
+def _form_page(form, interpreter, status: int = 200, error=None):
+    return render_template("booking/form.html", form=form, interpreter=interpreter, error=error,
+                           ambiguous=forms.ambiguous_fields(form), max_series=rules().max_series,
+                           **choices()), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(*BOOKERS)
+def new():
+    if request.method == "GET":
+        defaults = {"sector": current_user.agency.sector, "contact_name": current_user.name}
+        form = forms.BookingForm(formdata=None, data={**defaults, **request.args.to_dict()})
+        return _form_page(form, _chosen(form))
+    form = forms.BookingForm()
+    interpreter = _chosen(form)
+    if request.form.get("step") == "edit":  # back from the series preview to change something
+        return _form_page(form, interpreter)
+    try:
+        d = forms.details(form, *forms.slot_times(form))
+        repeat = forms.series(form) if interpreter else None
+    except InvalidInput as error:
+        forms.show_errors(form, error)
+        return _form_page(form, interpreter, 422)
+    now, user = clock.now(), me()
+    try:
+        if repeat:
+            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
+                                                 rules())
+            db.session.rollback()  # a preview changes nothing
+            return _preview_page(form, interpreter, occurrences)
+        if interpreter:
+            made = booking.request_direct(db.session, user, interpreter.register_number, d, now, rules())
+        else:
+            made = booking.create_open(db.session, user, d, now, rules())
+    except NotFound:
+        raise
+    except DomainError as error:
+        return _refused_form(form, interpreter, error)
+    db.session.commit()
+    if interpreter:
+        flash(_("The request is sent to %(name)s, who holds the time for you until they answer.",
+                name=interpreter.name), "success")
+    else:
+        flash(_("The open request is sent to every qualified, free interpreter. The first to accept gets it."),
+              "success")
+    return redirect(url_for("booking.view", booking_id=made.id), 303)
+
+
+def _refused_form(form, interpreter, error: DomainError):
+    db.session.rollback()
+    if isinstance(error, Conflict):
+        return _form_page(form, interpreter, 409, error=error)
+    forms.show_errors(form, error)
+    return _form_page(form, interpreter, 422)
+
+
+def _preview_page(form, interpreter, occurrences, status: int = 200, error=None):
+    return render_template("booking/series_preview.html", form=form, interpreter=interpreter,
+                           occurrences=occurrences, all_free=all(o.free for o in occurrences), error=error,
+                           confirm=forms.ConfirmForm()), status
+
+
+@bp.post("/series")
+@roles(*BOOKERS)
+def create_series():
+    form = forms.BookingForm()
+    interpreter = _chosen(form)
+    if interpreter is None:
+        raise NotFound(_("A series needs a chosen interpreter."))
+    try:
+        d = forms.details(form, *forms.slot_times(form))
+        every_days, count = forms.series(form) or (7, 1)
+    except InvalidInput as error:
+        forms.show_errors(form, error)
+        return _form_page(form, interpreter, 422)
+    now, user = clock.now(), me()
+    try:
+        made = booking.create_series(db.session, user, interpreter.register_number, d, every_days, count, now,
+                                     rules())
+    except NotFound:
+        raise
+    except Conflict as error:
+        db.session.rollback()  # all or nothing: not one occurrence is kept
+        try:
+            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, every_days,
+                                                 count, now, rules())
+        except DomainError as invalid:
+            return _refused_form(form, interpreter, invalid)
+        db.session.rollback()
+        return _preview_page(form, interpreter, occurrences, 409, error)
+    except InvalidInput as error:
+        return _refused_form(form, interpreter, error)
+    db.session.commit()
+    flash(_("%(count)s requests are sent to %(name)s, one for each date.", count=len(made), name=interpreter.name),
+          "success")
+    return redirect(url_for("booking.view", booking_id=made[0].id), 303)
+
+
+# The agency's bookings ---------------------------------------------------------------------------
+
+def _list_filters(form) -> dict:
+    """since/until as UTC bounds of whole days in Norway; InvalidInput for what cannot be read."""
+    errors, found = [], {"status": (form.status.data or "").strip() or None}
+    if found["status"] and found["status"] not in STATUSES:
+        errors.append(InvalidInput(_("Choose a status from the list."), "status"))
+    for name, edge in (("date_from", 0), ("date_to", 1)):
+        text = (form[name].data or "").strip()
+        found[name] = None
+        if text:
+            try:
+                found[name] = local_day_bounds(forms.parse_date(text))[edge]
+            except ValueError:
+                errors.append(InvalidInput(_("Enter the date as YYYY-MM-DD, like 2027-03-01."), name))
+    if not errors and found["date_from"] and found["date_to"] and found["date_to"] <= found["date_from"]:
+        errors.append(InvalidInput(_("The to date must be the same as or after the from date."), "date_to"))
+    if errors:
+        raise forms.FormErrors(errors)
+    return found
+
+
+def _cursor() -> tuple | None:
+    """The signed (start as ISO text, id) key of the last booking on the previous page."""
+    key = paging.decode("bookings", request.args.get("cursor"))
+    if key is None:
+        return None
+    try:
+        starts_at, booking_id = key
+        return datetime.fromisoformat(starts_at), int(booking_id)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("The page link is not valid. Start the search again."), "cursor") from None
+
+
+@bp.get("/")
+@roles(*BOOKERS)
+def index():
+    args = {name: request.args.get(name, "") for name in ("status", "date_from", "date_to")}
+    if "date_from" not in request.args:  # unless asked otherwise, what is coming, from today
+        args["date_from"] = clock.oslo_date().isoformat()
+    form = forms.ListForm(formdata=None, data=args)
+    page = {"form": form, "rows": [], "interpreters": {}, "next_url": None, "first_url": None,
+            "status_options": [(s, labels.STATUS[s]) for s in STATUSES]}
+    try:
+        found = _list_filters(form)
+        after = _cursor()
+    except InvalidInput as error:
+        forms.show_errors(form, error)
+        return render_template("booking/list.html", **page), 422
+    rows, next_key = booking.agency_bookings(
+        db.session, current_user.agency_id, status=found["status"], since=found["date_from"],
+        until=found["date_to"], after=after, limit=current_app.config["PAGE_SIZE"])
+    ids = {b.interpreter_id for b in rows if b.interpreter_id}
+    if next_key:  # the same filters as this page, so every page lists the same bookings
+        cursor = paging.encode("bookings", (next_key[0].isoformat(), next_key[1]))
+        page["next_url"] = url_for("booking.index", **args, cursor=cursor)
+    page.update(rows=rows, first_url=url_for("booking.index", **args) if after else None, interpreters={
+        i.id: i for i in db.session.scalars(sa.select(Interpreter).where(Interpreter.id.in_(ids)))})
+    return render_template("booking/list.html", **page)
+
+
+# One booking, and what the booker can do with it ----------------------------------------------------
+
+def _booking_page(b, status: int = 200, error=None, **action_forms):
+    now = clock.now()
+    history = list(reversed(audit.search(db.session, object_type="booking", object_id=str(b.id), limit=500)))
+    action_forms = {"cancel_form": forms.CancelForm(formdata=None), "dispute_form": forms.DisputeForm(formdata=None),
+                    "no_show_form": forms.NoShowForm(formdata=None), "approve_form": forms.ConfirmForm(formdata=None),
+                    **action_forms}
+    return render_template(
+        "booking/view.html", b=b, error=error, history=history, actors=booker.actors(db.session, history),
+        can_cancel=booker.can_cancel(b, now), late=booker.cancel_would_be_late(b, now, rules()),
+        review=booker.time_to_review(b), can_no_show=booker.can_record_no_show(b, now),
+        awaiting_report=booker.awaiting_report(b, now), late_hours=rules().late_cancel_hours,
+        offered=booker.offered_count(db.session, b.id) if b.status == "open" else None,
+        series=booker.series_of(db.session, b), **action_forms,
+        municipality_name=db.session.scalar(sa.select(Municipality.name).where(
+            Municipality.number == b.municipality_number)) if b.municipality_number else None), status
+
+
+@bp.get("/<int:booking_id>")
+@roles(*BOOKERS)
+def view(booking_id: int):
+    return _booking_page(booking.for_agency(db.session, me(), booking_id))
+
+
+def _act(booking_id: int, change, done, form_name: str, form):
+    """Run a change; on success commit and go back to the booking with `done(booking)` as the message."""
+    try:
+        changed = change(me(), clock.now())
+    except NotFound:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        b = booking.for_agency(db.session, me(), booking_id)
+        if isinstance(error, InvalidInput) and error.field in form._fields:
+            form[error.field].errors = [error.message]
+            return _booking_page(b, 422, **{form_name: form})
+        return _booking_page(b, error.status, error=error, **{form_name: form})
+    db.session.commit()
+    flash(done(changed), "success")
+    return redirect(url_for("booking.view", booking_id=booking_id), 303)
+
+
+@bp.post("/<int:booking_id>/cancel")
+@roles(*BOOKERS)
+def cancel(booking_id: int):
+    form = forms.CancelForm()
+
+    def done(b):
+        if b.late_cancellation:
+            return _("The booking is cancelled. The cancellation was late, so the assignment will be billed.")
+        return _("The booking is cancelled.")
+
+    return _act(booking_id, lambda user, now: booking.cancel(db.session, user, booking_id, form.reason.data, now,
+                                                             rules()), done, "cancel_form", form)
+
+
+@bp.post("/<int:booking_id>/approve-time")
+@roles(*BOOKERS)
+def approve_time(booking_id: int):
+    return _act(booking_id, lambda user, now: booking.approve_time(db.session, user, booking_id, now),
+                lambda b: _("The reported time is approved. The assignment is completed."),
+                "approve_form", forms.ConfirmForm())
+
+
+@bp.post("/<int:booking_id>/dispute-time")
+@roles(*BOOKERS)
+def dispute_time(booking_id: int):
+    form = forms.DisputeForm()
+    return _act(booking_id, lambda user, now: booking.dispute_time(db.session, user, booking_id,
+                                                                   form.reason.data or "", now),
+                lambda b: _("The reported time is disputed. The interpreter has been told why."),
+                "dispute_form", form)
+
+
+@bp.post("/<int:booking_id>/no-show")
+@roles(*BOOKERS)
+def no_show(booking_id: int):
+    form = forms.NoShowForm()
+    return _act(booking_id, lambda user, now: booking.record_no_show(db.session, user, booking_id,
+                                                                     (form.party.data or "").strip(), now),
+                lambda b: _("The no-show is recorded."), "no_show_form", form)
