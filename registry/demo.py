@@ -1,13 +1,13 @@
 """A realistic, deterministic demo register: `flask --app registry demo load`."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
 from .domain import qualification
 from .domain.interpreters import create_interpreter
-from .models import Credential, Interpreter, Municipality
+from .models import Credential, Interpreter, Municipality, WorkingHours
 
 SEED = 2022  # the year tolkeloven came into force
 COUNT = 300
@@ -68,6 +68,7 @@ def load(session, today: date) -> int:
             status="suspended" if n % 60 == 59 else ("paused" if n % 75 == 74 else "active"),
         )
         _credentials(session, rng, interpreter, n, languages, today)
+        _hours(session, rng, interpreter)
         created.append(interpreter.id)
     session.flush()
     qualification.recompute(session, created, today)
@@ -101,6 +102,14 @@ def _credentials(session, rng, interpreter: Interpreter, n: int, languages: list
     if n % 25 == 3:
         session.add(Credential(interpreter_id=interpreter.id, type="basic_course", language_code="ar",
                                state="pending", issued_on=today - timedelta(days=20)))
+
+
+def _hours(session, rng, interpreter: Interpreter) -> None:
+    """Weekday office hours for most; evenings and weekends for some, as part-timers often work."""
+    days = range(5) if interpreter.availability != "occasional" else rng.sample(range(7), 3)
+    start, end = (time(8), time(16)) if rng.random() < 0.7 else (time(12), time(20))
+    for day in days:
+        session.add(WorkingHours(interpreter_id=interpreter.id, weekday=day, start_time=start, end_time=end))
 
 
 def _valid_until(rng, n: int, today: date) -> date | None:

@@ -107,7 +107,7 @@ def home_for(user: User) -> str:
     return {
         "registry_admin": "admin.agencies",
         "agency_admin": "agency.home",
-        "booker": "auth.account",
+        "booker": "booking.index",
         "interpreter": "interpreter.home",
     }[user.role]
 

@@ -10,16 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
-from ..models import Booking, BookingOffer, County, User
+from ..models import Booking, BookingOffer, User
 from .availability import Slot
-from .booking import Details, Rules, check_details
-from .errors import InvalidInput
-
-# Stand-ins for what a search does not ask, so a search is checked by exactly the rules a booking is.
-_SEARCH_SECTOR = "other"
-_SEARCH_ADDRESS = "-"
+from .booking import Details, Rules, check_slot
 
 
 def search_slot(session, *, language: str, min_category: str, modality: str, starts_at: datetime,
@@ -30,13 +24,10 @@ def search_slot(session, *, language: str, min_category: str, modality: str, sta
     County and municipality narrow and rank only on-site work; for video and phone, place does not matter.
     """
     onsite = modality == "onsite"
-    county = (county or "").strip() or None
-    if onsite and county and session.get(County, county) is None:
-        raise InvalidInput(_l("Unknown county."), "county")
-    d = check_details(session, Details(
+    d = check_slot(session, Details(
         language=language, min_category=min_category, modality=modality, starts_at=starts_at, ends_at=ends_at,
-        sector=_SEARCH_SECTOR, address=_SEARCH_ADDRESS, municipality=municipality if onsite else None,
-        gender_preference=gender or None, county=county if onsite else None), now, rules)
+        municipality=municipality if onsite else None, gender_preference=gender or None,
+        county=(county or None) if onsite else None), now, rules)
     return d.slot()
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..models import Booking, BookingOffer, Interpreter, Language, Municipality, User
+from ..models import Booking, BookingOffer, County, Interpreter, Language, Municipality, User
 from ..models.account import SECTORS
 from ..models.booking import HOLDING
 from ..models.interpreter import CATEGORIES, MODALITIES
@@ -59,7 +59,7 @@ class Details:
     modality: str
     starts_at: datetime
     ends_at: datetime
-    sector: str
+    sector: str = ""
     address: str | None = None
     municipality: str | None = None
     meeting_url: str | None = None
@@ -88,31 +88,42 @@ def _text(value, limit: int, field: str, message):
     return value
 
 
-def check_details(session, d: Details, now: datetime, rules: Rules) -> Details:
-    """Every rule about what is asked, before anyone is looked for. Returns the cleaned details."""
+def check_slot(session, d: Details, now: datetime, rules: Rules) -> Details:
+    """What a search for a slot needs: language, category, way of working, time, place, preference."""
     if session.get(Language, d.language or "") is None:
         raise InvalidInput(_l("Unknown language code: %(code)s", code=(d.language or "")[:12]), "language")
     if d.min_category not in CATEGORIES:
         raise InvalidInput(_l("The category must be one of A, B, C, D and E."), "min_category")
     if d.modality not in MODALITIES:
         raise InvalidInput(_l("The way of working must be on site, video or phone."), "modality")
-    if d.sector not in SECTORS:
-        raise InvalidInput(_l("Unknown sector."), "sector")
     if d.gender_preference not in (None, "", "female", "male"):
         raise InvalidInput(_l("The gender preference must be female, male or none."), "gender_preference")
     check_times(d.starts_at, d.ends_at, now, rules)
     municipality = _text(d.municipality, 4, "municipality", _l("Unknown municipality number."))
     if municipality and session.get(Municipality, municipality) is None:
         raise InvalidInput(_l("Unknown municipality number."), "municipality")
+    county = _text(d.county, 2, "county", _l("Unknown county number."))
+    if county and session.get(County, county) is None:
+        raise InvalidInput(_l("Unknown county number."), "county")
+    return replace(d, municipality=municipality, county=county, gender_preference=d.gender_preference or None)
+
+
+def check_details(session, d: Details, now: datetime, rules: Rules) -> Details:
+    """Every rule about what is asked, before anyone is looked for. Returns the cleaned details."""
+    d = check_slot(session, d, now, rules)
+    if d.sector not in SECTORS:
+        raise InvalidInput(_l("Unknown sector."), "sector")
     address = _text(d.address, 300, "address", _l("The address can be at most 300 characters."))
     if d.modality == "onsite" and not address:
         raise InvalidInput(_l("Give the address where the interpreter is to meet."), "address")
+    if d.modality == "onsite" and not d.municipality:
+        # Nearness, and the county of an on-site open request, come from the municipality.
+        raise InvalidInput(_l("Choose the municipality where the interpreter is to meet."), "municipality")
     meeting_url = _text(d.meeting_url, 500, "meeting_url", _l("The meeting link can be at most 500 characters."))
     if meeting_url and not meeting_url.startswith("https://"):
         raise InvalidInput(_l("The meeting link must start with https://."), "meeting_url")
     return replace(
-        d, municipality=municipality, address=address, meeting_url=meeting_url,
-        gender_preference=d.gender_preference or None,
+        d, address=address, meeting_url=meeting_url,
         description=_text(d.description, 500, "description",
                           _l("The description can be at most 500 characters. Never write the client's name or "
                              "health information.")),
@@ -448,12 +459,7 @@ def report_time(session, user: User, booking_id: int, actual_start: datetime, ac
                 travel_minutes: int | None, now: datetime) -> Booking:
     """After the assignment the interpreter reports actual times (this replaces the signed timesheet)."""
     booking = for_interpreter(session, user, booking_id, lock=True)
-    if booking.status != "confirmed" or booking.interpreter_id != user.interpreter_id:
-        raise Conflict(_l("Time can only be reported for your own confirmed assignment."))
-    if booking.ends_at > now:
-        raise Conflict(_l("Time can be reported when the assignment has ended."))
-    if booking.report_state == "approved":
-        raise Conflict(_l("The time is already approved."))
+    check_reportable(booking, user.interpreter_id, now)
     if actual_end <= actual_start:
         raise InvalidInput(_l("The end must be after the start."), "actual_end")
     if actual_end > now:
@@ -474,6 +480,16 @@ def report_time(session, user: User, booking_id: int, actual_start: datetime, ac
     _log(session, user, booking, "booking.time_reported", before)
     _tell_booker(session, booking, "time_reported", key=f"time_reported:{booking.id}:{int(now.timestamp())}")
     return booking
+
+
+def check_reportable(booking: Booking, interpreter_id: int, now: datetime) -> None:
+    """Whether time can be reported for the booking now (pages ask this before showing the form)."""
+    if booking.status != "confirmed" or booking.interpreter_id != interpreter_id:
+        raise Conflict(_l("Time can only be reported for your own confirmed assignment."))
+    if booking.ends_at > now:
+        raise Conflict(_l("Time can be reported when the assignment has ended."))
+    if booking.report_state == "approved":
+        raise Conflict(_l("The time is already approved."))
 
 
 def approve_time(session, user: User, booking_id: int, now: datetime) -> Booking:

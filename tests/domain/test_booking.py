@@ -351,3 +351,10 @@ def test_the_database_itself_refuses_overlaps(session, world):
     with pytest.raises(sa.exc.IntegrityError):
         session.flush()
     session.rollback()
+
+
+def test_on_site_needs_a_municipality(session, world):
+    with pytest.raises(InvalidInput) as refused:
+        b.request_direct(session, world["booker"], world["amina"].register_number,
+                         details(modality="onsite", address="Storgata 1"), NOW, RULES)
+    assert refused.value.field == "municipality"

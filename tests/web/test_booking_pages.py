@@ -191,7 +191,7 @@ def test_search_warns_when_a_credential_ends_before_the_slot(booker, session, wo
     ({"language": "zz"}, "Unknown language code"),
     ({"min_category": "Q"}, "The category must be one of A, B, C, D and E."),
     ({"modality": "", "end_time": "12:30"}, "The way of working must be on site, video or phone."),
-    ({"modality": "onsite", "county": "99"}, "Unknown county."),
+    ({"modality": "onsite", "county": "99"}, "Unknown county number."),
 ])
 def test_bad_searches_are_refused_with_a_clear_message(booker, world, changes, message):
     response = booker.get("/bookings/search", query_string={**SLOT, **changes})

@@ -1,0 +1,1 @@
+"""Private iCal feeds and .ics downloads."""

@@ -1,0 +1,1 @@
+"""The interpreter's assignments: requests and open offers, calendar, time reports."""
