@@ -242,9 +242,9 @@ SLOT_TAKEN = _l("The interpreter was booked by someone else a moment ago. Choose
 
 def _insert_holding(session, booking: Booking) -> None:
     """Insert or update a slot-holding booking; the database refuses an overlap (a lost race: 409)."""
-    session.add(booking)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a lost race rolls back to here, not the whole transaction
+            session.add(booking)
             session.flush()
     except sa.exc.IntegrityError:
         raise Conflict(SLOT_TAKEN, "start") from None
@@ -414,7 +414,8 @@ def cancel(session, user: User, booking_id: int, reason: str | None, now: dateti
     """The booker cancels; late (and billable) when an interpreter was booked and notice was short."""
     booking = for_agency(session, user, booking_id, lock=True)
     if booking.status not in ("requested", "open", "confirmed"):
-        raise Conflict(_l("This booking cannot be cancelled: it is already %(status)s.", status=booking.status))
+        raise Conflict(_l("This booking can no longer be cancelled: it is already declined, lapsed, cancelled or "
+                          "completed."))
     if booking.ends_at <= now:
         raise Conflict(_l("The assignment is over; it can no longer be cancelled."))
     reason = _text(reason, 500, "reason", _l("The reason can be at most 500 characters."))
