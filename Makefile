@@ -9,8 +9,10 @@ MO := $(PO:.po=.mo)
 
 .PHONY: run test install assets translations db demo lint extract-messages scheduler web clean
 
+# The web server and, beside it, the one scheduler process; Ctrl-C stops both.
 run: install assets translations db demo
 	@$(FLASK) demo logins
+	$(FLASK) scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install assets translations

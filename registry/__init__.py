@@ -52,9 +52,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .agency.views import bp as agency_bp
+    from .api.views import bp as api_bp
+    from .apply.views import bp as apply_bp
     from .auth.views import bp as auth_bp
+    from .booking.views import bp as booking_bp
+    from .calendar.views import bp as calendar_bp
+    from .inbox.views import bp as inbox_bp
     from .interpreter.views import bp as interpreter_bp
+    from .jobs.views import bp as jobs_bp
     from .register.views import bp as register_bp
 
-    for blueprint in (register_bp, auth_bp, interpreter_bp, agency_bp, admin_bp):
+    for blueprint in (register_bp, auth_bp, apply_bp, interpreter_bp, inbox_bp, calendar_bp, booking_bp,
+                      agency_bp, admin_bp, jobs_bp, api_bp):
         app.register_blueprint(blueprint)

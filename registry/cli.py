@@ -133,5 +133,7 @@ def tokens_create(email, label) -> None:
 
 
 def register(app) -> None:
-    for group in (demo, users, agencies, tokens):
+    from .jobs.cli import COMMANDS
+
+    for group in (demo, users, agencies, tokens, *COMMANDS):
         app.cli.add_command(group)

@@ -42,7 +42,7 @@ class Defaults:
     BOOKING_MAX_OFFERS = 200
     BOOKING_MAX_SERIES = 26
     # Mail: until the delivery job runs, development logs each queued message.
-    MAIL_LOG_ON_QUEUE = True
+    MAIL_LOG_ON_QUEUE = False  # the deliver-outbox job logs each message with MAIL_BACKEND="log"
     # Scheduled jobs (registry/jobs): a crontab line each, in Norwegian time. Nightly jobs stay out of
     # 02:00-03:00, the hour that is skipped or repeated when the clocks change.
     JOB_SCHEDULE_EXPIRE_CREDENTIALS = "15 1 * * *"

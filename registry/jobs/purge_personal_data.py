@@ -1,0 +1,102 @@
+"""purge-personal-data: what is past its retention period (RETENTION_* settings, in days) is deleted or
+made anonymous:
+
+- bookings that ended long ago lose their free text and contact details (description, address, meeting
+  link, contact name and phone, cancellation and dispute reasons); the booking itself stays for
+  statistics and invoicing;
+- evidence files of rejected credentials and of rejected applications are deleted (after the commit,
+  so a failed run deletes no file whose reference is still stored), and the application's message;
+- ended and long-idle login sessions (with their IP addresses) are deleted;
+- sent mail keeps its event key (so the event is never sent again) but loses its recipient and contents;
+- run records of the jobs older than JOB_RUN_KEEP_DAYS are deleted (housekeeping, not personal data).
+
+Every statement only matches what is not purged yet, so a second run changes nothing.
+"""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..domain import audit, evidence
+from ..models import Application, Booking, Credential, JobRun, OutboxMessage, UserSession
+from .common import chunks
+from .context import Context
+
+BOOKING_TEXT = ("description", "address", "meeting_url", "contact_name", "contact_phone", "cancel_reason",
+                "dispute_reason")
+
+
+def run(ctx: Context) -> dict[str, int]:
+    counts = {
+        "booking_texts": _booking_texts(ctx),
+        "evidence_files": _evidence(ctx),
+        "sessions": _sessions(ctx),
+        "sent_mail": _sent_mail(ctx),
+        "job_runs": _job_runs(ctx),
+    }
+    if any(counts.values()):
+        audit.record(ctx.session, "personal_data.purged", actor_label="system", object_type="job",
+                     object_id="purge-personal-data", after=dict(counts, as_of=ctx.now.isoformat()))
+    return counts
+
+
+def _cutoff(ctx: Context, setting: str):
+    return ctx.now - timedelta(days=ctx.config[setting])
+
+
+def _booking_texts(ctx: Context) -> int:
+    cutoff = _cutoff(ctx, "RETENTION_BOOKING_TEXT_DAYS")
+    columns = [getattr(Booking, name) for name in BOOKING_TEXT]
+    return ctx.session.execute(
+        sa.update(Booking)
+        .where(Booking.starts_at < cutoff, Booking.ends_at < cutoff, sa.or_(*[c.is_not(None) for c in columns]))
+        .values({name: None for name in BOOKING_TEXT})
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _evidence(ctx: Context) -> int:
+    session, cutoff = ctx.session, _cutoff(ctx, "RETENTION_REJECTED_EVIDENCE_DAYS")
+    rejected_applicants = sa.select(Application.interpreter_id).where(
+        Application.state == "rejected", Application.decided_at < cutoff)
+    rows = session.execute(sa.select(Credential.id, Credential.evidence_ref).where(
+        Credential.evidence_ref.is_not(None),
+        sa.or_(
+            sa.and_(Credential.state == "rejected",
+                    sa.func.coalesce(Credential.verified_at, Credential.updated_at) < cutoff),
+            sa.and_(Credential.interpreter_id.in_(rejected_applicants),
+                    Credential.state.in_(("pending", "rejected")))))).all()
+    for chunk in chunks([row.id for row in rows]):
+        session.execute(sa.update(Credential).where(Credential.id.in_(chunk))
+                        .values(evidence_ref=None, evidence_name=None, evidence_type=None)
+                        .execution_options(synchronize_session=False))
+    session.execute(sa.update(Application)
+                    .where(Application.state == "rejected", Application.decided_at < cutoff,
+                           Application.message.is_not(None))
+                    .values(message=None).execution_options(synchronize_session=False))
+    refs = [row.evidence_ref for row in rows]
+    if refs:
+        directory = ctx.config["EVIDENCE_DIR"]
+        ctx.after_commit.append(lambda: evidence.discard(directory, refs))
+    return len(refs)
+
+
+def _sessions(ctx: Context) -> int:
+    cutoff = _cutoff(ctx, "RETENTION_SESSION_DAYS")
+    return ctx.session.execute(sa.delete(UserSession).where(sa.or_(
+        UserSession.ended_at < cutoff, sa.and_(UserSession.ended_at.is_(None), UserSession.last_seen_at < cutoff)))
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _sent_mail(ctx: Context) -> int:
+    cutoff = _cutoff(ctx, "RETENTION_SENT_MAIL_DAYS")
+    return ctx.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state == "sent", OutboxMessage.sent_at < cutoff, OutboxMessage.recipient != "")
+        .values(recipient="", params={}, user_id=None)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _job_runs(ctx: Context) -> int:
+    cutoff = _cutoff(ctx, "JOB_RUN_KEEP_DAYS")
+    return ctx.session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff, JobRun.outcome != "running")
+                               .execution_options(synchronize_session=False)).rowcount

@@ -1,0 +1,187 @@
+"""expire-credentials: the boundary day, idempotence, categories, flagged bookings, notices, scale."""
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from registry.domain import notifications
+from registry.models import AuditEntry, Booking, Credential, Interpreter, OutboxMessage, Qualification
+from tests.helpers import interpreter, user
+from tests.jobs.conftest import make_booking, messages, oslo, run_direct
+
+LAST_DAY = date(2027, 1, 31)  # valid through this day, Norwegian time
+
+
+def categories(session, person) -> dict:
+    session.rollback()
+    return dict(session.execute(sa.select(Qualification.language_code, Qualification.category)
+                                .where(Qualification.interpreter_id == person.id)).all())
+
+
+def states(session) -> list[str]:
+    session.rollback()
+    return session.scalars(sa.select(Credential.state).order_by(Credential.id)).all()
+
+
+@pytest.fixture
+def amina(session):
+    """Category A in Arabic; the bachelor's degree runs out after LAST_DAY, leaving C."""
+    person = interpreter(session, "Amina Ali", email="amina@example.no", today=date(2027, 1, 1), credentials=[
+        ("authorisation", "ar"), ("bachelor", "ar", {"valid_until": LAST_DAY})])
+    user(session, "amina@example.no", role="interpreter", person=person, locale="en")
+    return person
+
+
+def test_a_credential_is_valid_through_its_last_day_and_expires_the_next(app, session, amina):
+    late_on_last_day = oslo(LAST_DAY, 23, 30)
+    assert run_direct(app, session, "expire-credentials", late_on_last_day)["expired"] == 0
+    assert states(session) == ["verified", "verified"] and categories(session, amina) == {"ar": "A"}
+
+    # 00:05 on 1 February in Norway is still 31 January in UTC: the Norwegian date decides.
+    just_after = oslo(LAST_DAY + timedelta(days=1), 0, 5)
+    assert just_after.date() == LAST_DAY
+    counts = run_direct(app, session, "expire-credentials", just_after)
+    assert counts == {"expired": 1, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
+    assert states(session) == ["verified", "expired"]
+    assert categories(session, amina) == {"ar": "C"}
+
+    notice = messages(session, "credential_expired")
+    assert [m.recipient for m in notice] == ["amina@example.no"]
+    subject, body = render(app, notice[0])
+    assert subject == "Your credential has expired"
+    assert "Bachelor's degree in interpreting (Arabic), valid through January 31, 2027" in body
+    assert "Arabic: C" in body
+
+
+def render(app, message):
+    with app.app_context():
+        return notifications.render(message)
+
+
+def test_running_twice_changes_nothing_more(app, session, amina, booker):
+    make_booking(session, booker, amina, oslo(date(2027, 2, 10), 10), min_category="B")
+    day_after = oslo(date(2027, 2, 1), 1, 15)
+    first = run_direct(app, session, "expire-credentials", day_after)
+    assert first == {"expired": 1, "interpreters": 1, "bookings_flagged": 1, "notified": 1}
+    outbox, audit = count(session, OutboxMessage), count(session, AuditEntry)
+
+    for later in (day_after, day_after + timedelta(hours=1), day_after + timedelta(days=3)):
+        again = run_direct(app, session, "expire-credentials", later)
+        assert again == {"expired": 0, "interpreters": 0, "bookings_flagged": 0, "notified": 0}
+    assert (count(session, OutboxMessage), count(session, AuditEntry)) == (outbox, audit)
+    assert states(session) == ["verified", "expired"]
+
+
+def count(session, model) -> int:
+    session.rollback()
+    return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_an_expiry_below_a_bookings_category_flags_it_and_tells_booker_and_interpreter(app, session, amina, booker):
+    needs_b = make_booking(session, booker, amina, oslo(date(2027, 2, 10), 10), min_category="B")
+    needs_c = make_booking(session, booker, amina, oslo(date(2027, 2, 11), 10), min_category="C")
+    past = make_booking(session, booker, amina, oslo(date(2027, 1, 20), 10), min_category="A")
+    requested = make_booking(session, booker, amina, oslo(date(2027, 2, 12), 10), min_category="A",
+                             status="requested", respond_by=oslo(date(2027, 2, 2), 10))
+
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+
+    assert counts["bookings_flagged"] == 2
+    session.rollback()
+    flagged = {b.id: b.warn_not_qualified for b in session.scalars(sa.select(Booking))}
+    assert flagged == {needs_b.id: True, needs_c.id: False, past.id: False, requested.id: True}
+    assert session.get(Booking, needs_b.id).warnings == ["interpreter_not_qualified"]
+    told = sorted((m.recipient, m.params["booking_id"]) for m in messages(session, "booking_flagged"))
+    assert told == sorted([("booker@helse.example", needs_b.id), ("amina@example.no", needs_b.id),
+                           ("booker@helse.example", requested.id), ("amina@example.no", requested.id)])
+    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.flagged_not_qualified")).all()
+    assert sorted(int(e.object_id) for e in entries) == sorted([needs_b.id, requested.id])
+    assert all(e.actor_label == "system" and e.after["note"] == "credential expired" for e in entries)
+
+
+def test_an_expiry_that_keeps_the_category_flags_nothing(app, session, booker):
+    # Bachelor alone gives B; the authorisation running out leaves B (A needs both).
+    omar = interpreter(session, "Omar Osman", email="omar@example.no", today=date(2027, 1, 1), credentials=[
+        ("authorisation", "ar", {"valid_until": LAST_DAY}), ("bachelor", "ar")])
+    booking = make_booking(session, booker, omar, oslo(date(2027, 2, 10), 10), min_category="B")
+
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+
+    assert counts == {"expired": 1, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
+    assert categories(session, omar) == {"ar": "B"}
+    assert session.get(Booking, booking.id).warn_not_qualified is False
+    assert messages(session, "booking_flagged") == []
+
+
+def test_only_verified_credentials_expire(app, session):
+    person = interpreter(session, "Sara Said", email="sara@example.no", today=date(2027, 1, 1), credentials=[
+        ("basic_course", "so", {"state": "pending", "valid_until": date(2026, 12, 31)}),
+        ("bilingual_test", "so", {"state": "rejected", "valid_until": date(2026, 12, 31)}),
+        ("tao", None, {"state": "revoked", "valid_until": date(2026, 12, 31)}),
+        ("translator", "so", {"valid_until": None})])
+    assert run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1)))["expired"] == 0
+    assert states(session) == ["pending", "rejected", "revoked", "verified"]
+    assert session.get(Interpreter, person.id).status == "active"
+
+
+def test_a_credential_cannot_end_before_it_was_issued(session):
+    person = interpreter(session, "Lina Lund", email="lina@example.no")
+    session.add(Credential(interpreter_id=person.id, type="tao", state="verified", issued_on=date(2027, 1, 10),
+                           valid_until=date(2027, 1, 9)))
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count(Credential.id))) == 0
+
+
+def test_the_notice_goes_in_the_interpreters_language(app, session):
+    """Without a login the register's address is used, in bokmål; with one, the login's language."""
+    person = interpreter(session, "Nils Nord", email="nils@example.no", today=date(2027, 1, 1), credentials=[
+        ("tao", None, {"valid_until": LAST_DAY}), ("bilingual_test", "ti")])
+    run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1)))
+    (notice,) = messages(session, "credential_expired")
+    assert (notice.recipient, notice.locale) == ("nils@example.no", "nb")
+    subject, body = render(app, notice)
+    assert body.startswith("Hei Nils Nord,")
+    assert "31. januar 2027" in body
+    assert categories(session, person) == {}
+
+
+def test_expiring_100000_credentials_takes_seconds(app, session):
+    """Set-based: 100,000 credentials of 20,000 interpreters, half of them run out at once."""
+    today = date(2027, 2, 1)
+    interpreters = [dict(register_number=100_000 + n, name=f"Tolk {n}", name_key=f"tolk {n}", gender="female",
+                         email=f"tolk{n}@example.no", county_number="03", availability="part_time", status="active")
+                    for n in range(20_000)]
+    insert = session.connection().execute
+    insert(Interpreter.__table__.insert(), interpreters)
+    ids = session.scalars(sa.select(Interpreter.id).order_by(Interpreter.id)).all()
+    rows = []
+    for n, interpreter_id in enumerate(ids):
+        ends = date(2027, 1, 31) if n % 2 else date(2028, 1, 31)
+        for type, language in (("authorisation", "ar"), ("bachelor", "ar"), ("basic_course", "so"),
+                               ("bilingual_test", "ti"), ("tao", None)):
+            rows.append(dict(interpreter_id=interpreter_id, type=type, language_code=language, state="verified",
+                             issued_on=date(2020, 1, 1), valid_until=ends if type == "bachelor" or n % 4 == 1
+                             else None))
+    insert(Credential.__table__.insert(), rows)
+    held = (("ar", "A", 1), ("so", "D", 4), ("ti", "E", 5))
+    insert(Qualification.__table__.insert(), [dict(interpreter_id=i, language_code=language, category=category,
+                                                   rank=rank) for i in ids for language, category, rank in held])
+    session.commit()
+    assert session.scalar(sa.select(sa.func.count(Credential.id))) == 100_000
+
+    started = time.monotonic()
+    counts = run_direct(app, session, "expire-credentials", datetime(2027, 2, 1, 0, 30, tzinfo=UTC))
+    elapsed = time.monotonic() - started
+
+    expiring = sum(1 for r in rows if r["valid_until"] and r["valid_until"] < today)
+    assert counts["expired"] == expiring and counts["interpreters"] == 10_000
+    assert elapsed < 60, f"took {elapsed:.1f} s"
+    session.rollback()
+    by_category = dict(session.execute(sa.select(Qualification.category, sa.func.count()).where(
+        Qualification.language_code == "ar").group_by(Qualification.category)).all())
+    # Every other interpreter lost the bachelor's degree (A -> C); those with n % 4 == 1 lost everything in Arabic.
+    assert by_category == {"A": 10_000, "C": 5_000}
