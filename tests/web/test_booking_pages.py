@@ -371,7 +371,7 @@ def test_cancelling_late_is_billable_and_twice_is_a_409(booker, session, world):
     audited = count_audit(session)
     again = booker.post(f"/bookings/{soon}/cancel", data={})
     assert again.status_code == 409
-    assert "This booking cannot be cancelled" in text(again)
+    assert "This booking can no longer be cancelled" in text(again)
     assert count_audit(session) == audited
 
 
