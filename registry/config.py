@@ -41,8 +41,8 @@ class Defaults:
     BOOKING_LATE_CANCEL_HOURS = 24
     BOOKING_MAX_OFFERS = 200
     BOOKING_MAX_SERIES = 26
-    # Log each message when queued as well as when delivered (delivery logs it with MAIL_BACKEND="log").
-    MAIL_LOG_ON_QUEUE = False  # the deliver-outbox job logs each message with MAIL_BACKEND="log"
+    # Also log each message when it is queued (delivery already logs it with MAIL_BACKEND="log").
+    MAIL_LOG_ON_QUEUE = False
     # Scheduled jobs (registry/jobs): a crontab line each, in Norwegian time. Nightly jobs stay out of
     # 02:00-03:00, the hour that is skipped or repeated when the clocks change.
     JOB_SCHEDULE_EXPIRE_CREDENTIALS = "15 1 * * *"
