@@ -267,3 +267,22 @@ def audit_log():
     newest_url = url_for("admin.audit_log", **args) if before_id else None
     return render_template("admin/audit.html", form=form, entries=entries, older_url=older_url,
                            newest_url=newest_url, page_error=None)
+
+
+# The rest of the console, on this blueprint ---------------------------------------------------------
+
+@bp.context_processor
+def admin_labels() -> dict:
+    from ..booking.labels import STATUS as BOOKING_STATUS
+    from ..interpreter.forms import CREDENTIAL_STATE, CREDENTIAL_TYPE
+    from .forms import SANCTION_KIND, SANCTION_SHORT, SANCTION_STATE
+
+    return {"CREDENTIAL_TYPE_LABELS": CREDENTIAL_TYPE, "CREDENTIAL_STATE_LABELS": CREDENTIAL_STATE,
+            "APPLICATION_STATE_LABELS": APPLICATION_STATE, "SANCTION_KIND": SANCTION_KIND,
+            "SANCTION_SHORT": SANCTION_SHORT, "SANCTION_STATE": SANCTION_STATE,
+            "BOOKING_STATUS_LABELS": BOOKING_STATUS}
+
+
+APPLICATION_STATE = {"pending": _l("Waiting for a decision"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+
+from . import credential_types, imports, interpreters, queue, sanctions, statistics  # noqa: E402,F401

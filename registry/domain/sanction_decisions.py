@@ -1,0 +1,211 @@
+"""Recording sanctions (tolkeloven §§ 19-21) from the admin console, and what the console shows about them.
+
+A registry administrator records a report of a breach, a written warning with reasons, a suspension while a
+case runs, or an exclusion for a limited period or for good; each with its decision date, reasons, who decided
+and, where limited, its last day. A suspension or exclusion holds from the day it starts, which is today or
+earlier (the scheduled job lifts them, it never starts them): the interpreter's status becomes `suspended` or
+`excluded` at once (the stronger wins), so they leave the public register and booking search in the same
+transaction, and their future bookings are flagged to the bookers. What holds and what counts is
+registry.domain.sanctions' rule (five years for a warning); this module only records and reads.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from ..models import Interpreter, Sanction, User
+from ..models.sanction import RESTRICTING, SANCTION_KINDS
+from . import audit, booking, notifications, sanctions
+from .clock import oslo_date
+from .errors import Conflict, InvalidInput, NotFound
+from .profile import gather, parse_date
+
+REASON_MAX = 4000
+# Three written warnings that still count allow an exclusion (tolkeloven § 20).
+WARNINGS_ALLOWING_EXCLUSION = 3
+# Decisions the interpreter is sent; a report of a breach is looked into first.
+TOLD = ("warning", "suspension", "exclusion")
+
+
+def _check_kind(value) -> str:
+    if value not in SANCTION_KINDS:
+        raise InvalidInput(_l("Choose what is recorded: a report, a warning, a suspension or an exclusion."), "kind")
+    return value
+
+
+def _check_reason(value) -> str:
+    reason = str(value or "").strip()
+    if not reason:
+        raise InvalidInput(_l("Give the reasons for the decision."), "reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(_l("Write at most %(n)s characters (now %(count)s).", n=REASON_MAX, count=len(reason)),
+                           "reason")
+    return reason
+
+
+def _check_decided_on(value, today: date) -> date:
+    decided = parse_date(value, "decided_on") or today
+    if decided > today:
+        raise InvalidInput(_l("The decision date cannot be in the future."), "decided_on")
+    return decided
+
+
+def _check_period(kind: str, decided: date, starts_on, ends_on, today: date) -> tuple[date | None, date | None]:
+    checked = gather(start=lambda: parse_date(starts_on, "starts_on"), end=lambda: parse_date(ends_on, "ends_on"))
+    start, end = checked["start"], checked["end"]
+    if kind not in RESTRICTING:
+        if end is not None:
+            raise InvalidInput(_l("Only a suspension or an exclusion has an end date."), "ends_on")
+        return (decided if kind == "warning" else None), None
+    start = start or decided
+    if start > today:
+        raise InvalidInput(_l("A suspension or exclusion takes effect today or on an earlier date."), "starts_on")
+    if start < decided:
+        raise InvalidInput(_l("It cannot take effect before it was decided."), "starts_on")
+    if end is not None and end < start:
+        raise InvalidInput(_l("The last day cannot be before the first."), "ends_on")
+    if end is not None and end < today:
+        raise InvalidInput(_l("That period has already ended. Enter today or a later last day."), "ends_on")
+    return start, end
+
+
+def decide(session, actor: User, interpreter: Interpreter, *, kind, reason, decided_on=None, starts_on=None,
+           ends_on=None, now: datetime, ip: str | None = None) -> Sanction:
+    """Record a sanction; a suspension or exclusion takes the interpreter out of the register at once."""
+    today = oslo_date(now)
+    checked = gather(kind=lambda: _check_kind(kind), reason=lambda: _check_reason(reason),
+                     decided=lambda: _check_decided_on(decided_on, today))
+    kind, decided = checked["kind"], checked["decided"]
+    start, end = _check_period(kind, decided, starts_on, ends_on, today)
+    sanction = Sanction(interpreter_id=interpreter.id, kind=kind, reason=checked["reason"], decided_on=decided,
+                        starts_on=start, ends_on=end, decided_by_id=actor.id, created_at=now)
+    session.add(sanction)
+    session.flush()
+    status_before = interpreter.status
+    if kind in RESTRICTING:
+        holding = set(session.scalars(sa.select(Sanction.kind).where(
+            Sanction.interpreter_id == interpreter.id, sanctions.holding_condition(today))))
+        interpreter.status = sanctions.status_while(holding)
+        interpreter.updated_at = now
+        session.flush()
+    audit.record(session, "sanction.recorded", actor=actor, object_type="interpreter", object_id=interpreter.id,
+                 ip=ip, before={"status": status_before},
+                 after={"sanction_id": sanction.id, "kind": kind, "reason": sanction.reason, "decided_on": decided,
+                        "starts_on": start, "ends_on": end, "status": interpreter.status})
+    if interpreter.status != status_before:
+        booking.flag_unqualified(session, [interpreter.id], now, reason=f"sanction:{kind}")
+    if kind in TOLD:
+        _tell(session, interpreter, sanction)
+    return sanction
+
+
+def set_last_day(session, actor: User, interpreter: Interpreter, sanction_id: int, ends_on, now: datetime,
+                 ip: str | None = None) -> Sanction:
+    """Set or move the last day of a suspension or exclusion in force (a case has ended, say).
+
+    Nothing is lifted here: the end-sanctions job lifts it the day after its last day, and makes the interpreter
+    active again if nothing else holds (run the job by hand to lift it at once)."""
+    sanction = session.get(Sanction, sanction_id)
+    if sanction is None or sanction.interpreter_id != interpreter.id:
+        raise NotFound(_l("There is no such sanction."))
+    if sanction.kind not in RESTRICTING or sanction.lifted_at is not None:
+        raise Conflict(_l("Only a suspension or exclusion that has not been lifted has a last day to set."))
+    end = parse_date(ends_on, "ends_on")
+    if end is None:
+        raise InvalidInput(_l("Enter the last day it holds."), "ends_on")
+    if sanction.starts_on is not None and end < sanction.starts_on:
+        raise InvalidInput(_l("The last day cannot be before the first (%(date)s).",
+                              date=sanction.starts_on.isoformat()), "ends_on")
+    if end < oslo_date(now) - timedelta(days=1):
+        raise InvalidInput(_l("Enter yesterday or a later day."), "ends_on")
+    before = sanction.ends_on
+    sanction.ends_on = end
+    session.flush()
+    audit.record(session, "sanction.last_day_set", actor=actor, object_type="interpreter", object_id=interpreter.id,
+                 ip=ip, before={"sanction_id": sanction.id, "ends_on": before},
+                 after={"sanction_id": sanction.id, "kind": sanction.kind, "ends_on": end})
+    return sanction
+
+
+def _tell(session, interpreter: Interpreter, sanction: Sanction) -> None:
+    login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter.id))
+    email = (login.email if login else None) or interpreter.email
+    if email:
+        notifications.enqueue(
+            session, "sanction_recorded", email, event_key=f"sanction_recorded:{sanction.id}",
+            locale=login.locale if login else None, user_id=login.id if login else None, name=interpreter.name,
+            decision=sanction.kind, reason=sanction.reason, decided_on=sanction.decided_on.isoformat(),
+            starts_on=sanction.starts_on.isoformat() if sanction.starts_on else None,
+            ends_on=sanction.ends_on.isoformat() if sanction.ends_on else None)
+
+
+# Reading ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Decision:
+    sanction: Sanction
+    # holding, ended, lifted (suspensions and exclusions); counting, old (warnings); report
+    state: str
+    decided_by: str | None
+
+
+def state_of(sanction: Sanction, today: date, counting: bool) -> str:
+    """`counting`: whether the warning still counts (registry.domain.sanctions decides that, in SQL)."""
+    if sanction.kind == "report":
+        return "report"
+    if sanction.kind == "warning":
+        return "counting" if counting else "old"
+    if sanction.lifted_at is not None:
+        return "lifted"
+    if sanction.ends_on is not None and sanction.ends_on < today:
+        return "ended"
+    return "holding"
+
+
+def _decisions(session, stmt, today: date) -> list[Decision]:
+    rows = session.execute(stmt.add_columns(User.email).outerjoin(User, User.id == Sanction.decided_by_id)).all()
+    warning_ids = [sanction.id for sanction, _ in rows if sanction.kind == "warning"]
+    counting = set(session.scalars(sa.select(Sanction.id).where(
+        Sanction.id.in_(warning_ids), sanctions.counting_warning_condition(today)))) if warning_ids else set()
+    return [Decision(sanction, state_of(sanction, today, sanction.id in counting), email) for sanction, email in rows]
+
+
+def history(session, interpreter_id: int, today: date) -> list[Decision]:
+    """Every sanction of the interpreter, newest decision first."""
+    return _decisions(session, sa.select(Sanction).where(Sanction.interpreter_id == interpreter_id)
+                      .order_by(Sanction.decided_on.desc(), Sanction.id.desc()), today)
+
+
+def warnings_counting(session, interpreter_id: int, today: date) -> int:
+    return sanctions.warnings_counting(session, interpreter_id, today)
+
+
+def may_be_excluded(count: int) -> bool:
+    return count >= WARNINGS_ALLOWING_EXCLUSION
+
+
+@dataclass(frozen=True)
+class Overview:
+    holding: list[Decision]
+    # (interpreter, number of warnings that count) for those with at least three
+    warned: list[tuple[Interpreter, int]]
+    recent: list[Decision]
+
+
+def overview(session, today: date, recent: int = 50) -> Overview:
+    """For the sanctions page: what holds now, who has three warnings within five years, the latest decisions."""
+    load = so.joinedload(Sanction.interpreter)
+    holding = _decisions(session, sa.select(Sanction).where(sanctions.holding_condition(today)).options(load)
+                         .order_by(Sanction.starts_on, Sanction.id), today)
+    counted = (sa.select(Sanction.interpreter_id, sa.func.count(Sanction.id).label("n"))
+               .where(sanctions.counting_warning_condition(today)).group_by(Sanction.interpreter_id)
+               .having(sa.func.count(Sanction.id) >= WARNINGS_ALLOWING_EXCLUSION).subquery())
+    warned = session.execute(
+        sa.select(Interpreter, counted.c.n).join(counted, counted.c.interpreter_id == Interpreter.id)
+        .order_by(Interpreter.name_key, Interpreter.id)).all()
+    latest = _decisions(session, sa.select(Sanction).options(load)
+                        .order_by(Sanction.decided_on.desc(), Sanction.id.desc()).limit(recent), today)
+    return Overview(holding, [tuple(row) for row in warned], latest)
