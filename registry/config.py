@@ -34,6 +34,8 @@ class Defaults:
     # Evidence uploads: stored outside static/, at most this size.
     EVIDENCE_DIR = None  # default: instance/evidence
     MAX_UPLOAD_MB = 10
+    # CSV imports wait here between the dry run and the import (default: instance/imports).
+    IMPORT_DIR = None
     # Booking rules (registry.domain.booking.Rules).
     BOOKING_MIN_MINUTES = 15
     BOOKING_MAX_HOURS = 12

@@ -105,7 +105,7 @@ def require_two_factor_for_admins():
 
 def home_for(user: User) -> str:
     return {
-        "registry_admin": "admin.agencies",
+        "registry_admin": "admin.work_queue",
         "agency_admin": "agency.home",
         "booker": "booking.index",
         "interpreter": "interpreter.home",

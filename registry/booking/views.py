@@ -192,7 +192,7 @@ def create_series():
     form = forms.BookingForm()
     interpreter = _chosen(form)
     if interpreter is None:
-        raise NotFound(_("A series needs a chosen interpreter."))
+        raise InvalidInput(_("A series needs a chosen interpreter."), "interpreter")
     try:
         d = forms.details(form, *forms.slot_times(form))
         every_days, count = forms.series(form) or (7, 1)
