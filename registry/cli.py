@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from .database import writing
 from .domain import accounts, audit
-from .domain.clock import oslo_date
+from .domain.clock import now, oslo_date
 from .domain.errors import DomainError
 from .extensions import db
 from .models import Agency, County, Interpreter, User
@@ -29,8 +29,9 @@ def demo_load(if_empty: bool) -> None:
             raise click.ClickException("The register is not empty; demo data loads only into an empty one.")
         count = demo_data.load(db.session, oslo_date())
         logins = demo_data.load_accounts(db.session, current_app.config["PASSWORD_HASH_PROFILE"])
+        bookings = demo_data.load_bookings(db.session, now())
         db.session.commit()
-    click.echo(f"Loaded {count} demo interpreters, 3 public bodies and {len(logins)} logins.")
+    click.echo(f"Loaded {count} demo interpreters, 3 public bodies, {len(logins)} logins and {bookings} bookings.")
 
 
 @demo.command("logins")

@@ -1,13 +1,14 @@
 """A realistic, deterministic demo register: `flask --app registry demo load`."""
 
 import random
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from .domain import qualification
+from .domain.clock import OSLO
 from .domain.interpreters import create_interpreter
-from .models import Credential, Interpreter, Municipality, WorkingHours
+from .models import Agency, Booking, Credential, Interpreter, Municipality, Qualification, User, WorkingHours
 
 SEED = 2022  # the year tolkeloven came into force
 COUNT = 300
@@ -159,6 +160,67 @@ def load_accounts(session, password_profile: str) -> list[tuple[str, str]]:
     for person in people:
         login(person.email, person.name, "interpreter", interpreter=person)
     return logins
+
+
+PAST_OUTCOMES = {"completed": 80, "cancelled": 8, "lapsed": 6, "open": 6}
+COMING_OUTCOMES = {"confirmed": 60, "requested": 25, "open": 15}
+SECTORS_BY_AGENCY = {"health": ("health",), "nav": ("nav", "child_welfare"), "municipal": ("municipal", "school",
+                                                                                           "child_welfare")}
+
+
+def load_bookings(session, now: datetime) -> int:
+    """A year of past bookings and a month of coming ones for the demo bodies, never overlapping.
+
+    Past bookings are mostly completed, some cancelled, some lapsed or left open (unmet demand); coming
+    ones are confirmed, requested or open. Written directly, as history, not through the booking rules
+    (which refuse times in the past); the database's overlap check still applies.
+    """
+    rng = random.Random(SEED + 1)
+    agencies = session.scalars(sa.select(Agency).order_by(Agency.id)).all()
+    bookers = {a.id: session.scalars(sa.select(User).where(User.agency_id == a.id).order_by(User.id)).all()
+               for a in agencies}
+    rows = session.execute(
+        sa.select(Qualification.interpreter_id, Qualification.language_code, Qualification.category,
+                  Interpreter.municipality_number)
+        .join(Interpreter, Interpreter.id == Qualification.interpreter_id)
+        .where(Interpreter.status == "active")).all()
+    weights = [LANGUAGE_WEIGHTS.get(r.language_code, 1) for r in rows]
+    taken: set[tuple[int, date, int]] = set()
+    made = 0
+    for n in range(900):
+        past = n < 750
+        day = (now - timedelta(days=rng.randrange(1, 365))).date() if past else \
+            (now + timedelta(days=rng.randrange(2, 35))).date()
+        if day.weekday() >= 5:
+            day -= timedelta(days=2)
+        hour = rng.randrange(8, 15)
+        row = rng.choices(rows, weights)[0]
+        if (row.interpreter_id, day, hour) in taken:
+            continue
+        agency = agencies[n % len(agencies)]
+        start = datetime.combine(day, time(hour), tzinfo=OSLO).astimezone(UTC)
+        outcomes = PAST_OUTCOMES if past else COMING_OUTCOMES
+        status = rng.choices(list(outcomes), list(outcomes.values()))[0]
+        holds = status in ("completed", "confirmed", "requested")
+        if holds:
+            taken.add((row.interpreter_id, day, hour))
+        modality = rng.choice(["onsite", "onsite", "video", "phone"])
+        session.add(Booking(
+            agency_id=agency.id, booker_id=rng.choice(bookers[agency.id]).id,
+            interpreter_id=row.interpreter_id if holds else None, status=status,
+            language_code=row.language_code, min_category=rng.choice(["C", "D", "E", row.category]),
+            modality=modality, starts_at=start, ends_at=start + timedelta(hours=1),
+            sector=rng.choice(SECTORS_BY_AGENCY.get(agency.sector, ("other",))),
+            address="Demoveien 1" if modality == "onsite" else None,
+            municipality_number=row.municipality_number if modality == "onsite" else None,
+            respond_by=start - timedelta(hours=12) if status == "requested" else None,
+            report_state="approved" if status == "completed" else None,
+            actual_start=start if status == "completed" else None,
+            actual_end=start + timedelta(hours=1) if status == "completed" else None,
+            billable=status == "completed", created_at=start - timedelta(days=7), updated_at=start))
+        made += 1
+    session.flush()
+    return made
 
 
 def is_empty(session) -> bool:

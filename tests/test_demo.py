@@ -43,3 +43,18 @@ def test_demo_is_deterministic(app, session):
     demo.load(session, oslo_date())
     session.commit()
     assert snapshot(session) == first
+
+
+def test_demo_bookings_give_the_statistics_something_to_count(session):
+    from datetime import UTC, datetime
+
+    from registry.models import Booking
+
+    now = datetime.now(UTC)
+    demo.load(session, oslo_date())
+    demo.load_accounts(session, "CHEAPEST")
+    assert demo.load_bookings(session, now) > 800
+    session.commit()
+    statuses = dict(session.execute(sa.select(Booking.status, sa.func.count()).group_by(Booking.status)).all())
+    assert {"completed", "cancelled", "lapsed", "open", "confirmed", "requested"} <= set(statuses)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.starts_at > now)) > 50
