@@ -7,7 +7,7 @@ DS := static/vendor/designsystemet
 PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test install assets translations db demo lint extract-messages scheduler web clean
+.PHONY: run test bench install assets translations db demo lint extract-messages clean
 
 # The web server and, beside it, the one scheduler process; Ctrl-C stops both.
 run: install assets translations db demo
@@ -25,6 +25,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# The benchmark at national scale (bench/README.md), not part of `make test` (tests/bench runs it tiny):
+# make bench BENCH_DB=sqlite|postgresql [BENCH_SCALE=0.01] [BENCH_ARGS="--duration 10 --regenerate"]
+BENCH_DB ?= sqlite
+BENCH_SCALE ?= 1
+
+bench: install translations
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench --db $(BENCH_DB) --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 assets: $(DS)/designsystemet.css $(DS)/theme.css
 

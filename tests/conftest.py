@@ -17,6 +17,9 @@ from registry import create_app
 from registry.extensions import db, limiter
 from registry.models.audit import APPEND_ONLY_SQLITE, DROP_APPEND_ONLY
 
+# The browser fixtures (one live server, one Chromium for the whole run) serve every test folder.
+pytest_plugins = ["tests.browser.fixtures"]
+
 REFERENCE_TABLES = {"counties", "municipalities", "languages", "credential_types", "counters", "alembic_version"}
 IN_CI = os.environ.get("CI") == "true"
 

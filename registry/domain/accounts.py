@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
@@ -208,7 +209,9 @@ def create_api_token(session, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def user_for_api_token(session, value: str, now: datetime) -> User | None:
-    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(value or "")))
+    # The token, its user and the user's agency (for is_active) in one query.
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(value or ""))
+                           .options(so.joinedload(ApiToken.user).joinedload(User.agency)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):

@@ -41,8 +41,11 @@ class Candidate:
 
 
 def _overlapping_booking(start, end, exclude_booking_id=None):
+    # The holding statuses are written into the SQL (not bound), so SQLite can use the partial index
+    # ix_bookings_holding_interpreter_period, whose WHERE it must match literally.
+    holding = sa.bindparam("holding_statuses", list(HOLDING), expanding=True, literal_execute=True)
     stmt = sa.select(Booking.id).where(
-        Booking.interpreter_id == Interpreter.id, Booking.status.in_(HOLDING),
+        Booking.interpreter_id == Interpreter.id, Booking.status.in_(holding),
         Booking.starts_at < end, Booking.ends_at > start,
     )
     if exclude_booking_id is not None:
@@ -94,7 +97,18 @@ def available_query(slot: Slot, *, interpreter_id: int | None = None, exclude_bo
 
 
 def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Candidate]:
-    rows = session.execute(available_query(slot, **narrowing).limit(limit)).all()
+    """The best `limit` candidates. The ranking starts with the category, so it is walked one rank at a time
+    from the best: the page usually fills from the first rank or two, and the database sorts a few hundred
+    holders of a popular language instead of all of them (the same result as one query over all ranks)."""
+    one = narrowing.get("interpreter_id") is not None
+    rows = []
+    for rank in [None] if one else range(1, CATEGORY_RANK[slot.min_category] + 1):
+        stmt = available_query(slot, **narrowing)
+        if rank is not None:
+            stmt = stmt.where(Qualification.rank == rank)
+        rows += session.execute(stmt.limit(limit - len(rows))).all()
+        if len(rows) >= limit:
+            break
     expiring = _expiring_before(session, [r.id for r in rows], slot)
     return [Candidate(r.id, r.register_number, r.name, r.county_number, r.municipality_number, r.category,
                       r.id in expiring) for r in rows]
@@ -109,24 +123,36 @@ def availability_of(session, interpreter_id: int, slot: Slot,
 
 
 def _expiring_before(session, interpreter_ids: list[int], slot: Slot) -> set[int]:
-    """Interpreters whose category for the slot's language will have lapsed by the day it starts."""
+    """Interpreters whose category for the slot's language will have lapsed by the day it starts.
+
+    One query for all of them (not one per interpreter), and no `valid_until IS NOT NULL` in the SQL: with
+    it, SQLite scans every verified credential through ix_credentials_state_valid_until.
+    """
     if not interpreter_ids:
         return set()
-    credentials = session.scalars(sa.select(Credential).where(
-        Credential.interpreter_id.in_(interpreter_ids), Credential.state == "verified",
-        Credential.valid_until.is_not(None)))
-    with_end = {c.interpreter_id for c in credentials}
-    if not with_end:
-        return set()
-    return {i for i in with_end if not qualifies_on(session, i, slot.language, slot.min_category,
-                                                    local(slot.starts_at).date())}
+    held = verified_credentials(session, interpreter_ids)
+    on = local(slot.starts_at).date()
+    return {i for i in interpreter_ids if any(c.valid_until is not None for c in held[i])
+            and not at_least(derive_categories(held[i], on).get(slot.language), slot.min_category)}
+
+
+def verified_credentials(session, interpreter_ids) -> dict[int, list]:
+    """Each interpreter's verified credentials as rows (type, language_code, state, issued_on, valid_until), what
+    derive_categories needs, for many interpreters in a few queries (ix_credentials_interpreter_state)."""
+    held: dict[int, list] = defaultdict(list)
+    ids = list(interpreter_ids)
+    for start in range(0, len(ids), 500):
+        for row in session.execute(sa.select(
+                Credential.interpreter_id, Credential.type, Credential.language_code, Credential.state,
+                Credential.issued_on, Credential.valid_until)
+                .where(Credential.interpreter_id.in_(ids[start:start + 500]), Credential.state == "verified")):
+            held[row.interpreter_id].append(row)
+    return held
 
 
 def categories_on(session, interpreter_id: int, on: date) -> dict[str, str]:
     """Categories from the credentials valid on a day, computed now (not the stored ones)."""
-    credentials = session.scalars(sa.select(Credential).where(
-        Credential.interpreter_id == interpreter_id, Credential.state == "verified"))
-    return derive_categories(credentials, on)
+    return derive_categories(verified_credentials(session, [interpreter_id])[interpreter_id], on)
 
 
 def qualifies_on(session, interpreter_id: int, language: str, minimum: str, on: date) -> bool:
@@ -135,8 +161,5 @@ def qualifies_on(session, interpreter_id: int, language: str, minimum: str, on: 
 
 def qualified_today(session, interpreter_ids, language: str, minimum: str, today: date) -> dict[int, bool]:
     """For many interpreters at once: do they hold the category today?"""
-    held: dict[int, list] = defaultdict(list)
-    for c in session.scalars(sa.select(Credential).where(
-            Credential.interpreter_id.in_(list(interpreter_ids)), Credential.state == "verified")):
-        held[c.interpreter_id].append(c)
+    held = verified_credentials(session, interpreter_ids)
     return {i: at_least(derive_categories(held[i], today).get(language), minimum) for i in interpreter_ids}

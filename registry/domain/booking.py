@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..models import Booking, BookingOffer, County, Interpreter, Language, Municipality, User
+from ..models import Agency, Booking, BookingOffer, County, Interpreter, Language, Municipality, User
 from ..models.account import SECTORS
 from ..models.booking import HOLDING
 from ..models.interpreter import CATEGORIES, MODALITIES
 from . import audit, notifications
-from .availability import Slot, availability_of, find_available, qualified_today, qualifies_on
+from .availability import Slot, availability_of, find_available, qualifies_on, verified_credentials
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
+from .qualification import at_least, derive_categories
 from .times import local
 
 AUDITED = ("status", "interpreter_id", "starts_at", "ends_at", "late_cancellation", "billable", "report_state",
@@ -562,30 +563,49 @@ def lapse_due(session, now: datetime) -> int:
 
 
 def flag_unqualified(session, interpreter_ids, now: datetime, reason: str) -> int:
-    """Future slot-holding bookings whose interpreter no longer qualifies get the warning; both are told."""
+    """Future slot-holding bookings whose interpreter no longer qualifies get the warning; both are told.
+
+    Decided with a few queries for all the interpreters' bookings (their credentials once each, not once per
+    booking); only the bookings that lose their interpreter's qualification are loaded, and their audit entries
+    and messages are written in batches.
+    """
     ids = list(interpreter_ids)
     if not ids:
         return 0
-    bookings = session.scalars(sa.select(Booking).where(
-        Booking.interpreter_id.in_(ids), Booking.status.in_(HOLDING), Booking.starts_at > now,
-        Booking.warn_not_qualified.is_(False))).all()
+    rows = session.execute(sa.select(Booking.id, Booking.interpreter_id, Booking.language_code, Booking.min_category)
+                           .where(Booking.interpreter_id.in_(ids), Booking.status.in_(HOLDING), Booking.starts_at > now,
+                                  Booking.warn_not_qualified.is_(False))).all()
+    if not rows:
+        return 0
+    involved = sorted({r.interpreter_id for r in rows})
+    active = set(session.scalars(sa.select(Interpreter.id).where(Interpreter.id.in_(involved),
+                                                                 Interpreter.status == "active")))
+    held = verified_credentials(session, involved)
     today = oslo_date(now)
-    flagged = 0
-    for booking in bookings:
-        interpreter = session.get(Interpreter, booking.interpreter_id)
-        still = interpreter.status == "active" and qualified_today(
-            session, [interpreter.id], booking.language_code, booking.min_category, today)[interpreter.id]
-        if still:
-            continue
-        before = audit.snapshot(booking, AUDITED)
-        booking.warn_not_qualified = True
-        booking.updated_at = now
-        _log(session, None, booking, "booking.flagged_not_qualified", before, note=reason)
-        _tell_booker(session, booking, "booking_flagged")
-        _tell_interpreter(session, booking, "booking_flagged")
-        flagged += 1
-    session.flush()
-    return flagged
+    categories = {i: derive_categories(held[i], today) for i in involved}
+    lost = [r.id for r in rows if r.interpreter_id not in active
+            or not at_least(categories[r.interpreter_id].get(r.language_code), r.min_category)]
+    for start in range(0, len(lost), 500):
+        bookings = session.scalars(sa.select(Booking).where(Booking.id.in_(lost[start:start + 500]))
+                                   .order_by(Booking.id)).all()
+        people = {b.interpreter_id for b in bookings}
+        # Into the identity map at once, so the loop below asks the database nothing more.
+        session.scalars(sa.select(Interpreter).where(Interpreter.id.in_(people))).all()
+        session.scalars(sa.select(Agency).where(Agency.id.in_({b.agency_id for b in bookings}))).all()
+        session.scalars(sa.select(User).where(User.id.in_({b.booker_id for b in bookings if b.booker_id}))).all()
+        logins = {u.interpreter_id: u for u in session.scalars(sa.select(User).where(User.interpreter_id.in_(people)))}
+        messages = []
+        for booking in bookings:
+            before = audit.snapshot(booking, AUDITED)
+            booking.warn_not_qualified = True
+            booking.updated_at = now
+            _log(session, None, booking, "booking.flagged_not_qualified", before, note=reason)
+            messages += [_booker_message(session, booking, "booking_flagged"),
+                         _interpreter_message(session, booking, "booking_flagged",
+                                              login=logins.get(booking.interpreter_id))]
+        session.flush()
+        notifications.enqueue_many(session, [m for m in messages if m])
+    return len(lost)
 
 
 # Lists ----------------------------------------------------------------------------------------------
@@ -640,22 +660,40 @@ def _params(booking: Booking) -> dict:
             "agency": booking.agency.name if booking.agency else ""}
 
 
-def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -> None:
+_LOOK_UP = object()
+
+
+def _booker_message(session, booking: Booking, kind: str, key: str | None = None) -> dict | None:
     booker = session.get(User, booking.booker_id) if booking.booker_id else None
     if booker is None or not booker.active:
-        return
-    notifications.enqueue(session, kind, booker.email, event_key=key or f"{kind}:{booking.id}:{booking.updated_at}",
-                          locale=booker.locale, user_id=booker.id, name=booker.name, **_params(booking))
+        return None
+    return dict(kind=kind, recipient=booker.email, event_key=key or f"{kind}:{booking.id}:{booking.updated_at}",
+                locale=booker.locale, user_id=booker.id, name=booker.name, **_params(booking))
+
+
+def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: int | None = None,
+                         key: str | None = None, login=_LOOK_UP) -> dict | None:
+    """The message to the interpreter; `login` is their User if the caller looked it up already (or None)."""
+    interpreter_id = interpreter_id or booking.interpreter_id
+    person = session.get(Interpreter, interpreter_id)
+    if login is _LOOK_UP:
+        login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter_id))
+    email = (login.email if login else None) or person.email
+    if not email:
+        return None
+    return dict(kind=kind, recipient=email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
+                f"{booking.updated_at}", locale=login.locale if login else None,
+                user_id=login.id if login else None, name=person.name, **_params(booking))
+
+
+def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -> None:
+    message = _booker_message(session, booking, kind, key)
+    if message:
+        notifications.enqueue(session, **message)
 
 
 def _tell_interpreter(session, booking: Booking, kind: str, interpreter_id: int | None = None,
                       key: str | None = None) -> None:
-    interpreter_id = interpreter_id or booking.interpreter_id
-    person = session.get(Interpreter, interpreter_id)
-    login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter_id))
-    email = (login.email if login else None) or person.email
-    if not email:
-        return
-    notifications.enqueue(session, kind, email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
-                          f"{booking.updated_at}", locale=login.locale if login else None,
-                          user_id=login.id if login else None, name=person.name, **_params(booking))
+    message = _interpreter_message(session, booking, kind, interpreter_id, key)
+    if message:
+        notifications.enqueue(session, **message)

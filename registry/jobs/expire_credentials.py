@@ -39,16 +39,15 @@ def run(ctx: Context) -> dict[str, int]:
 
 def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict], today) -> int:
     contacts = interpreter_contacts(session, by_interpreter)
-    told = 0
+    messages = []
     for interpreter_id, rows in by_interpreter.items():
         contact = contacts.get(interpreter_id)
         if contact is None:
             continue
         credentials = [{"type": r.type, "language": r.language_code, "valid_until": r.valid_until.isoformat()}
                        for r in sorted(rows, key=lambda r: r.id)]
-        queued = notifications.enqueue(
-            session, "credential_expired", contact.email, event_key=f"credential_expired:{interpreter_id}:{today}",
-            locale=contact.locale, user_id=contact.user_id, name=contact.name, credentials=credentials,
-            categories=dict(sorted(categories.get(interpreter_id, {}).items())))
-        told += queued is not None
-    return told
+        messages.append(dict(
+            kind="credential_expired", recipient=contact.email, locale=contact.locale, user_id=contact.user_id,
+            event_key=f"credential_expired:{interpreter_id}:{today}", name=contact.name, credentials=credentials,
+            categories=dict(sorted(categories.get(interpreter_id, {}).items()))))
+    return notifications.enqueue_many(session, messages)

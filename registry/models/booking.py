@@ -13,6 +13,7 @@ from .types import UTCDateTime, in_list, utcnow
 STATUSES = ("requested", "open", "confirmed", "declined", "lapsed", "cancelled", "completed")
 # Statuses in which a booking holds its interpreter's time: never two overlapping (DESIGN.md).
 HOLDING = ("requested", "confirmed")
+HOLDING_SQL = "status IN ('requested', 'confirmed')"
 REPORT_STATES = ("awaiting", "reported", "approved", "disputed")
 NO_SHOW = ("client", "interpreter")
 WARNINGS = ("credential_expires_before_start", "interpreter_not_qualified")
@@ -29,8 +30,12 @@ class Booking(db.Model):
         sa.CheckConstraint(f"no_show IS NULL OR {in_list('no_show', NO_SHOW)}", name="no_show"),
         sa.CheckConstraint("ends_at > starts_at", name="end_after_start"),
         sa.CheckConstraint(f"status NOT IN {HOLDING} OR interpreter_id IS NOT NULL", name="holding_has_interpreter"),
-        # Overlap checks and "is this interpreter free" walk this index.
+        # An interpreter's bookings by time (calendars, lists).
         sa.Index("ix_bookings_interpreter_period", "interpreter_id", "starts_at", "ends_at"),
+        # "Is this interpreter free" and the overlap checks look only at slot-holding bookings: a small index
+        # answered without the table. SQLite uses it only when the query writes the statuses literally.
+        sa.Index("ix_bookings_holding_interpreter_period", "interpreter_id", "starts_at", "ends_at",
+                 sqlite_where=sa.text(HOLDING_SQL), postgresql_where=sa.text(HOLDING_SQL)),
         sa.Index("ix_bookings_agency_starts", "agency_id", "starts_at"),
         sa.Index("ix_bookings_status_starts", "status", "starts_at"),
         sa.UniqueConstraint("agency_id", "idempotency_key", name="uq_bookings_agency_idempotency_key"),

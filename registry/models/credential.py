@@ -37,12 +37,12 @@ class Credential(db.Model):
         ),
         # The expiry job finds due credentials by state and date.
         sa.Index("ix_credentials_state_valid_until", "state", "valid_until"),
+        # Categories are derived from an interpreter's verified credentials (many interpreters at once).
+        sa.Index("ix_credentials_interpreter_state", "interpreter_id", "state"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    interpreter_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("interpreters.id", ondelete="CASCADE"), index=True
-    )
+    interpreter_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("interpreters.id", ondelete="CASCADE"))
     type: so.Mapped[str] = so.mapped_column(sa.ForeignKey("credential_types.code"))
     language_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("languages.code"))
     state: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")

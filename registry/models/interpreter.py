@@ -44,7 +44,8 @@ class Interpreter(db.Model):
     offers_onsite: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     offers_video: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     offers_phone: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="active", index=True)
+    # No index: five values, nearly all "active"; SQLite without statistics would pick it over name order.
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="active")
     # Only to match imported exam results to a person; never shown publicly.
     birth_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
     last_booked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

@@ -14,11 +14,12 @@ class WorkingHours(db.Model):
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         sa.CheckConstraint("end_time > start_time", name="end_after_start"),
+        # "Does this interpreter work then?" is answered from the index alone.
+        sa.Index("ix_working_hours_interpreter_weekday", "interpreter_id", "weekday", "start_time", "end_time"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    interpreter_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("interpreters.id", ondelete="CASCADE"), index=True)
+    interpreter_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("interpreters.id", ondelete="CASCADE"))
     weekday: so.Mapped[int] = so.mapped_column(sa.SmallInteger)  # 0 = Monday
     start_time: so.Mapped[time] = so.mapped_column(sa.Time)
     end_time: so.Mapped[time] = so.mapped_column(sa.Time)

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from registry.domain import applications, evidence
 from registry.domain.times import to_utc
 from registry.models import Booking, OutboxMessage, WorkingHours
-from tests.browser.conftest import browser, live_app, live_server  # noqa: F401  (for test_browser.py)
 from tests.web.conftest import log_in, login, users, web_config  # noqa: F401
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

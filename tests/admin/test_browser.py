@@ -14,7 +14,7 @@ from registry.domain import accounts, applications, evidence
 from registry.extensions import db
 from registry.models import Credential, Interpreter
 from tests.admin.conftest import PDF
-from tests.browser.conftest import ConsoleWatch, assert_accessible
+from tests.browser.fixtures import ConsoleWatch, assert_accessible
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough admin password"

@@ -1,15 +1,14 @@
 """The API documentation page in Chromium: WCAG 2.1 A/AA by axe-core, no CSP violation, in every UI language."""
 
 import threading
-from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from registry.extensions import db
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleWatch, QuietRequestHandler, assert_accessible
-from tests.conftest import _require, make_app
+from tests.browser.fixtures import ConsoleWatch, QuietRequestHandler, assert_accessible
+from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +30,13 @@ def docs_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page():
-    if not Path(CHROMIUM).exists():
-        _require("Browser tests", "install Chromium: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+def page(browser):
+    """A page of the one shared Chromium (two Playwright instances cannot run at once in one thread)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
 
 
 @pytest.mark.parametrize("lang", ["nb", "nn", "en"])

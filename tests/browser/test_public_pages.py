@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import ConsoleWatch, assert_accessible
+from tests.browser.fixtures import ConsoleWatch, assert_accessible
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,5 @@
-"""Browser fixtures: the app with the demo register on a live server, Debian's Chromium, and axe-core.
+"""Browser fixtures, a pytest plugin loaded by tests/conftest.py: the app with the demo register on a live
+server, Debian's Chromium, and axe-core.
 
 The server and the browser are built once per session. Chromium is never downloaded: the tests use
 /usr/bin/chromium (apt-get install chromium), skip without it, and fail without it in CI.

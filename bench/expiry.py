@@ -1,0 +1,129 @@
+"""The expire-credentials job over the generated credentials (1,000,000 at scale 1, 5% due), against a raw SQL
+UPDATE of the same rows, in the same run.
+
+The baseline is the job's own first statement without the job around it: one UPDATE of the due rows, in a
+write transaction that is rolled back (three times; the median counts). Then the job runs as the scheduler
+runs it (registry.jobs.runner.run, committed), and afterwards everything it changed is put back: the
+credentials' state, the stored categories, flagged bookings, queued messages and its run record.
+
+Runs in a process of its own (`python -m bench.expiry URL`, started by bench/run.py) so a job that takes
+longer than the run allows can be stopped; its transaction is then never committed and nothing needs undoing.
+"""
+
+import json
+import statistics
+import sys
+import time
+
+import sqlalchemy as sa
+
+from registry.database import writing
+from registry.domain.clock import now, oslo_date
+from registry.extensions import db
+from registry.jobs import runner
+from registry.models import Booking, Credential, JobRun, OutboxMessage, Qualification
+
+APPLICATION_NAME = "bench-expiry"
+JOB = "expire-credentials"
+
+
+def raw_update(today, moment) -> float:
+    """Seconds for the bare UPDATE of the due rows, rolled back."""
+    with writing():
+        started = time.perf_counter()
+        db.session.execute(sa.update(Credential).where(Credential.state == "verified", Credential.valid_until < today)
+                           .values(state="expired", updated_at=moment).execution_options(synchronize_session=False))
+        elapsed = time.perf_counter() - started
+        db.session.rollback()
+    return elapsed
+
+
+def vacuum(table: str) -> None:
+    """PostgreSQL: clear the dead rows a rolled-back or undone UPDATE leaves, so each measurement starts alike."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
+
+
+def snapshot(today) -> dict:
+    session = db.session
+    state = {
+        "due": session.scalars(sa.select(Credential.id).where(Credential.state == "verified",
+                                                              Credential.valid_until < today)).all(),
+        "qualifications": [tuple(r) for r in session.execute(sa.select(
+            Qualification.interpreter_id, Qualification.language_code, Qualification.category, Qualification.rank))],
+        "outbox": session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0,
+        "total": session.scalar(sa.select(sa.func.count()).select_from(Credential)),
+    }
+    session.remove()
+    return state
+
+
+def restore(state: dict, run_id: int | None) -> None:
+    session = db.session
+    with writing():
+        due = state["due"]
+        for start in range(0, len(due), 1000):
+            session.execute(sa.update(Credential).where(Credential.id.in_(due[start:start + 1000]))
+                            .values(state="verified").execution_options(synchronize_session=False))
+        session.execute(sa.delete(Qualification))
+        rows = [dict(zip(("interpreter_id", "language_code", "category", "rank"), r, strict=True))
+                for r in state["qualifications"]]
+        for start in range(0, len(rows), 10_000):
+            session.execute(sa.insert(Qualification), rows[start:start + 10_000])
+        session.execute(sa.update(Booking).where(Booking.warn_not_qualified.is_(True))
+                        .values(warn_not_qualified=False).execution_options(synchronize_session=False))
+        session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id > state["outbox"]))
+        if run_id is not None:
+            session.execute(sa.delete(JobRun).where(JobRun.id == run_id))
+        session.commit()
+    for table in ("credentials", "qualifications", "bookings", "outbox"):
+        vacuum(table)
+
+
+def measure(rounds: int = 3) -> dict:
+    moment = now()
+    today = oslo_date(moment)
+    state = snapshot(today)
+    baseline = []
+    for _ in range(rounds):
+        vacuum("credentials")  # each rolled-back UPDATE leaves the due rows' dead versions behind (PostgreSQL)
+        baseline.append(raw_update(today, moment))
+    vacuum("credentials")
+    started = time.perf_counter()
+    result = runner.run(db.session, JOB, moment, trigger="manual")
+    job_seconds = time.perf_counter() - started
+    db.session.remove()
+    print("BENCH-PROGRESS job done; restoring", file=sys.stderr, flush=True)
+    restore(state, result.run_id)
+    return {"credentials": state["total"], "due": len(state["due"]), "raw_update_s": statistics.median(baseline),
+            "raw_update_all_s": baseline, "job_s": job_seconds, "outcome": result.outcome, "counts": result.counts,
+            "error": result.error}
+
+
+def main(argv: list[str]) -> int:
+    from .run import bench_app
+
+    app = bench_app(argv[0], application_name=APPLICATION_NAME)
+    with app.app_context():
+        result = measure()
+        db.engine.dispose()
+    print("BENCH-JSON " + json.dumps(result, default=str), flush=True)
+    return 0 if result["outcome"] == "ok" else 1
+
+
+def clean_after_kill(app) -> None:
+    """The job was stopped: end its server session (PostgreSQL) and drop the run record it left `running`."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     f"WHERE application_name = '{APPLICATION_NAME}' AND pid <> pg_backend_pid()")
+        with writing():
+            db.session.execute(sa.delete(JobRun).where(JobRun.job == JOB, JobRun.outcome == "running",
+                                                       JobRun.period_key.like("manual:%")))
+            db.session.commit()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,136 @@
+"""In-process figures: the availability search on an app context, the public register page via the test client."""
+
+import random
+import re
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from registry.domain.availability import Slot, find_available
+from registry.domain.clock import OSLO, now
+from registry.domain.languages import LANGUAGE_CODES
+from registry.domain.times import to_utc
+from registry.extensions import db
+from registry.models import Interpreter, Qualification
+
+from .generate import COUNTY_WEIGHTS
+from .report import Figure, percentiles
+
+SEARCH_LIMIT = 50  # what the booking page asks for (registry/booking/views.py)
+WARM_UP = 5
+MIN_SAMPLES = 20  # a case stops after `case_seconds` once it has at least this many measurements
+CATEGORY_MIX = ("E", "E", "E", "D", "D", "C", "C", "B")
+LANGUAGE_RANKS = (("popular", 0), ("mid", 24), ("rare", 89))
+PLACES = ("all", "county")
+REGISTER_CASES = ("language", "language_county", "language_category", "rare_language", "name", "no_filters",
+                  "next_page")
+
+
+def pick_languages(session) -> dict[str, tuple[str, int]]:
+    """A popular, a mid and a rare language by how many active interpreters hold them (ranks 1, 25 and 90)."""
+    held = dict(session.execute(
+        sa.select(Qualification.language_code, sa.func.count())
+        .join(Interpreter, Interpreter.id == Qualification.interpreter_id)
+        .where(Interpreter.status == "active").group_by(Qualification.language_code)).all())
+    ranked = sorted(LANGUAGE_CODES, key=lambda code: (-held.get(code, 0), code))
+    return {kind: (ranked[rank], held.get(ranked[rank], 0)) for kind, rank in LANGUAGE_RANKS}
+
+
+def random_slot(rng: random.Random, language: str, county: str | None) -> Slot:
+    """A weekday in the coming eight weeks, in working hours, an hour or two long."""
+    day = (now().astimezone(OSLO) + timedelta(days=rng.randint(1, 56))).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    minute = rng.randrange(8 * 60, 14 * 60 + 1, 15)
+    start = to_utc(datetime(day.year, day.month, day.day, minute // 60, minute % 60), "start", fold=0)
+    length = rng.choice((60, 60, 90, 120))
+    modality = "onsite" if county else rng.choice(("video", "phone", "onsite"))
+    return Slot(language, rng.choice(CATEGORY_MIX), modality, start, start + timedelta(minutes=length),
+                county=county, municipality=None)
+
+
+def enough(samples: list, iterations: int, started: float, case_seconds: float) -> bool:
+    return len(samples) >= iterations or (len(samples) >= MIN_SAMPLES and time.monotonic() - started > case_seconds)
+
+
+def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) -> tuple[list[Figure], dict]:
+    """find_available for a popular, a mid and a rare language, without and with a county (on site)."""
+    rng = random.Random(seed)
+    counties, weights = list(COUNTY_WEIGHTS), list(COUNTY_WEIGHTS.values())
+    figures, details = [], {}
+    with app.app_context():
+        languages = pick_languages(db.session)
+        db.session.remove()
+        for kind, (code, held) in languages.items():
+            for where in PLACES:
+                with_county = where == "county"
+                samples, found, n, case_started = [], 0, 0, time.monotonic()
+                while not enough(samples, iterations, case_started, case_seconds):
+                    slot = random_slot(rng, code, rng.choices(counties, weights)[0] if with_county else None)
+                    started = time.perf_counter()
+                    result = find_available(db.session, slot, limit=SEARCH_LIMIT)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    db.session.remove()
+                    n += 1
+                    if n > WARM_UP:
+                        samples.append(elapsed)
+                        found += len(result)
+                p = percentiles(samples)
+                place = "in a county, on site" if with_county else "any county"
+                label = f"availability {kind} ({code}, {held:,} held), {place}"
+                for name in ("p50", "p95", "p99"):
+                    figures.append(Figure.of(f"availability.{kind}.{where}.{name}_ms", f"{label}: {name}", p[name],
+                                             "ms", "availability_p95_ms" if name == "p95" else None))
+                details[f"availability.{kind}.{where}"] = {"language": code, "interpreters": held,
+                                                          "searches": len(samples),
+                                                          "mean_candidates": round(found / max(1, len(samples)), 1)}
+    return figures, details
+
+
+def register_cases(app) -> dict[str, str]:
+    """The public search as people use it: by language (with county, category), by name, deep pages."""
+    with app.app_context():
+        languages = pick_languages(db.session)
+        name = db.session.scalar(sa.select(Interpreter.name).where(Interpreter.status == "active")
+                                 .order_by(Interpreter.id).limit(1)) or "Ali"
+        db.session.remove()
+    popular, rare = languages["popular"][0], languages["rare"][0]
+    return {
+        "language": f"/register?language={popular}",
+        "language_county": f"/register?language={popular}&county=03",
+        "language_category": f"/register?language={languages['mid'][0]}&min_category=C",
+        "rare_language": f"/register?language={rare}",
+        "name": f"/register?q={name.split()[-1][:5].lower()}",
+        "no_filters": "/register",
+        "next_page": f"/register?language={popular}",  # replaced by its "Next page" link below
+    }
+
+
+CURSOR = re.compile(r'href="([^"]*cursor=[^"]+)"')
+
+
+def register_page(app, iterations: int, case_seconds: float = 30) -> tuple[list[Figure], dict]:
+    client = app.test_client()
+    cases = register_cases(app)
+    first = client.get(cases["next_page"])
+    link = CURSOR.search(first.get_data(as_text=True))
+    cases["next_page"] = link.group(1).replace("&amp;", "&") if link else cases["next_page"]
+    figures, details = [], {}
+    for case, url in cases.items():
+        samples, statuses, n, case_started = [], {}, 0, time.monotonic()
+        while not enough(samples, iterations, case_started, case_seconds):
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            n += 1
+            if n > WARM_UP:
+                samples.append(elapsed)
+        p = percentiles(samples)
+        label = f"register page {case.replace('_', ' ')}"
+        for name in ("p50", "p95", "p99"):
+            figures.append(Figure.of(f"register.{case}.{name}_ms", f"{label}: {name}", p[name], "ms",
+                                     "register_page_p95_ms" if name == "p95" else None))
+        details[f"register.{case}"] = {"url": url, "statuses": statuses, "requests": len(samples)}
+    return figures, details

@@ -1,0 +1,270 @@
+"""One command measures everything, side by side in one run, and writes the results.
+
+    .venv/bin/python -m bench --db sqlite --scale 1
+    .venv/bin/python -m bench --db postgresql --scale 0.01 --duration 5 --iterations 50
+
+1. Data: generated (bench/generate.py) unless a usable set of this scale is already there.
+2. In process: the availability search (find_available on an app context) for a popular, a mid and a rare
+   language, without and with a county; the public register page through Flask's test client.
+3. Under load: gunicorn with 4 workers and wrk, each endpoint for --duration seconds: /healthz, GET
+   /api/v1/register/{n}, GET /api/v1/availability, POST /api/v1/bookings; then the workers' peak RSS.
+4. The expire-credentials job against a raw UPDATE of the same rows (bench/expiry.py, in its own process).
+
+Prints the table and writes <out-dir>/results-<db>.json and <out-dir>/results.md.
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from registry import create_app
+from registry.domain.clock import oslo_date
+from registry.extensions import db
+
+from . import BENCH_DIR, DATA_DIR, DEFAULT_PG_URL, ROOT, expiry, inprocess, load, report, targets
+from .generate import generate
+from .report import Figure, log
+
+LOADS = ("healthz", "register", "availability", "booking")
+# Every figure a run writes; the rot test (tests/bench) checks that none goes missing.
+FIGURE_KEYS = (
+    ["data.load_s"]
+    + [f"availability.{kind}.{where}.{p}_ms" for kind, _ in inprocess.LANGUAGE_RANKS for where in inprocess.PLACES
+       for p in ("p50", "p95", "p99")]
+    + [f"register.{case}.{p}_ms" for case in inprocess.REGISTER_CASES for p in ("p50", "p95", "p99")]
+    + [f"load.{name}.{what}" for name in LOADS for what in ("rps", "p95_ms", "ratio")
+       if (name, what) != ("healthz", "ratio")]
+    + ["load.booking.created", "load.booking.conflicts", "memory.worker_peak_rss_mb"]
+    + [f"expiry.{what}" for what in ("credentials", "due", "raw_update_s", "job_s", "ratio")]
+)
+
+
+def bench_app(url: str, application_name: str | None = None):
+    """The app on the bench database, configured as production is (no mail logged on queueing)."""
+    config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key", "MAIL_LOG_ON_QUEUE": False}
+    if url.startswith("postgresql") and application_name:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"application_name": application_name}}
+    return create_app(config)
+
+
+def _mark(t: targets.Target, dirty: bool) -> None:
+    """While the run changes the data (bookings made, credentials expired) the data is marked; an interrupted
+    run leaves the mark, and the next run makes the data again."""
+    meta = targets.read_meta(t) or {}
+    meta["dirty"] = dirty
+    targets.write_meta(t, meta)
+
+
+def data_phase(t: targets.Target, args) -> tuple[list[Figure], dict]:
+    usable, why = targets.usable(t, oslo_date())
+    if args.regenerate or not usable:
+        log(f"data: generating ({'asked to' if args.regenerate else why})")
+        meta = generate(t, seed=args.seed, analyze_sqlite=args.analyze, log=log)
+        fresh = True
+    else:
+        log(f"data: using {t.label} ({why}); --regenerate makes it again")
+        meta = targets.read_meta(t)
+        fresh = False
+    figures = [Figure.of("data.load_s", "data: generate and bulk-load, indexes, validation", meta["total_seconds"],
+                         "s")]
+    return figures, {"meta": meta, "generated_in_this_run": fresh}
+
+
+def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figure], dict]:
+    rng = random.Random(args.seed)
+    tokens = load.make_tokens(app)
+    if not tokens:
+        raise SystemExit("no bookers in the bench data")
+    posts = max(300, int(args.duration * 400))
+    requests = {
+        "healthz": load.healthz_lines(),
+        "register": load.register_lines(app, 5000, rng) or [load.line("GET", "/api/v1/register/1")],
+        "availability": load.availability_lines(tokens, 5000, rng),
+        "booking": load.booking_lines(app, tokens, posts, rng),
+    }
+    marks = load.high_water(app)
+    _mark(t, True)
+    server = load.Server(t.url, work_dir / f"gunicorn-{t.db}.log")
+    results, removed = {}, {}
+    try:
+        warm = [(x.split("\t")[1], x.split("\t")[2] or None) for x in
+                (requests["healthz"][0], requests["register"][0], requests["availability"][0])]
+        server.warm(warm)
+        for name, lines in requests.items():
+            log(f"load: {name} for {args.duration:g} s ({len(lines):,} prepared requests)")
+            results[name] = load.run_wrk(server.base, name, lines, args.duration, args.connections, args.threads,
+                                         work_dir)
+        peaks = server.peak_rss_mb()
+    finally:
+        server.stop()
+        removed = load.remove_added(app, marks)
+        load.drop_tokens(app)
+        _mark(t, False)
+    base = results["healthz"]["rps"]
+    figures, notes = [], []
+    labels = {"healthz": "GET /healthz", "register": "GET /api/v1/register/{n}",
+              "availability": "GET /api/v1/availability", "booking": "POST /api/v1/bookings"}
+    for name, r in results.items():
+        figures.append(Figure.of(f"load.{name}.rps", f"{labels[name]}: requests per second", r["rps"], "/s"))
+        figures.append(Figure.of(f"load.{name}.p95_ms", f"{labels[name]}: p95 latency", r["p95_ms"], "ms"))
+        if name != "healthz":
+            ratio_target = {"availability": "availability_ratio", "booking": "booking_ratio"}.get(name)
+            figures.append(Figure.of(f"load.{name}.ratio", f"{labels[name]}: ratio to /healthz",
+                                     r["rps"] / base if base else None, "x", ratio_target))
+        # wrk counts every 4xx and 5xx as a "status" error; only 5xx and broken connections are failures here.
+        failed = sum(v for k, v in r["statuses"].items() if k >= 500) + sum(
+            v for k, v in r["errors"].items() if k != "status")
+        if failed:
+            notes.append(f"{labels[name]}: {failed:,} server errors or failed requests under load "
+                         f"(statuses {r['statuses']}, errors {r['errors']}); see gunicorn-{t.db}.log")
+    statuses = results["booking"]["statuses"]
+    figures.append(Figure.of("load.booking.created", "POST /api/v1/bookings: booked (201)", statuses.get(201, 0)))
+    figures.append(Figure.of("load.booking.conflicts", "POST /api/v1/bookings: refused as taken or not "
+                             "qualified (409)", statuses.get(409, 0)))
+    figures.append(Figure.of("memory.worker_peak_rss_mb", "gunicorn worker peak RSS (VmHWM) after the load",
+                             max(peaks.values()) if peaks else None, "MB", "worker_peak_rss_mb"))
+    details = {"wrk": results, "worker_peak_rss_mb": peaks, "removed_after": removed, "notes": notes,
+               "prepared": {k: len(v) for k, v in requests.items()}}
+    return figures, details
+
+
+def expiry_phase(app, t: targets.Target, args) -> tuple[list[Figure], dict]:
+    _mark(t, True)
+    notes = []
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", "bench.expiry", t.url], cwd=ROOT, capture_output=True,
+                              text=True, timeout=args.expiry_timeout, check=False)
+    except subprocess.TimeoutExpired:
+        expiry.clean_after_kill(app)
+        _mark(t, False)
+        seconds = time.perf_counter() - started
+        notes.append(f"the expiry job was stopped after {seconds:.0f} s (--expiry-timeout); its transaction was "
+                     "rolled back, and the figure is a lower bound")
+        result = _expiry_counts(app) | {"job_s": seconds, "raw_update_s": None, "stopped": True}
+    else:
+        line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-JSON ")), None)
+        if line is None:
+            raise RuntimeError(f"bench.expiry failed: {done.stdout[-3000:]} {done.stderr[-3000:]}")
+        result = json.loads(line[len("BENCH-JSON "):])
+        if result["outcome"] != "ok":
+            raise RuntimeError(f"the expiry job failed: {result['error']}")
+        _mark(t, False)
+    ratio = result["job_s"] / result["raw_update_s"] if result.get("raw_update_s") else None
+    figures = [
+        Figure.of("expiry.credentials", "expiry: credentials in the table", result["credentials"]),
+        Figure.of("expiry.due", "expiry: credentials due", result["due"]),
+        Figure.of("expiry.raw_update_s", "expiry: raw SQL UPDATE of the due rows", result["raw_update_s"], "s"),
+        Figure.of("expiry.job_s", "expiry: the expire-credentials job", result["job_s"], "s"),
+        Figure.of("expiry.ratio", "expiry: job / raw UPDATE", ratio, "x", "expiry_ratio"),
+    ]
+    return figures, {"expiry": result, "notes": notes}
+
+
+def _expiry_counts(app) -> dict:
+    from registry.models import Credential
+
+    with app.app_context():
+        today = oslo_date()
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Credential))
+        due = db.session.scalar(sa.select(sa.func.count()).select_from(Credential).where(
+            Credential.state == "verified", Credential.valid_until < today))
+        db.session.remove()
+    return {"credentials": total, "due": due}
+
+
+def server_version(app) -> str | None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return None
+        version = db.session.scalar(sa.text("SELECT version()"))
+        db.session.remove()
+    return version.split(" on ")[0]
+
+
+def run(args) -> dict:
+    load.require_wrk()
+    out_dir, work_dir = Path(args.out_dir), Path(args.data_dir)
+    t = targets.target(args.db, args.scale, work_dir, args.pg_url, args.pg_name)
+    started = time.perf_counter()
+    figures, details, notes = [], {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}, []
+    try:
+        found, info = data_phase(t, args)
+        figures += found
+        details["data"] = {"generated_in_this_run": info["generated_in_this_run"]}
+        meta = info["meta"]
+        app = bench_app(t.url)
+        log(f"in process: availability search, {args.iterations} searches a case")
+        found, info = inprocess.availability(app, args.iterations, seed=args.seed, case_seconds=args.case_seconds)
+        figures += found
+        details.update(info)
+        log(f"in process: register page, {args.iterations} requests a case")
+        found, info = inprocess.register_page(app, args.iterations, case_seconds=args.case_seconds)
+        figures += found
+        details.update(info)
+        found, info = load_phase(app, t, args, work_dir)
+        figures += found
+        notes += info.pop("notes")
+        details["load"] = info
+        log("expiry: raw UPDATE (rolled back) and the job")
+        found, info = expiry_phase(app, t, args)
+        figures += found
+        notes += info.pop("notes")
+        details.update(info)
+        version = server_version(app)
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        if args.drop_after:
+            targets.drop(t)
+    details["notes"] = notes
+    details["run_seconds"] = round(time.perf_counter() - started, 1)
+    details["options"] = {k: v for k, v in vars(args).items() if k not in ("out_dir", "data_dir")}
+    data = {k: meta.get(k) for k in ("counts", "load_seconds", "total_seconds", "today", "generated_at", "checks",
+                                     "analyzed")}
+    doc = report.document(t.db, t.scale, figures, report.machine(version), data, details)
+    print(report.table(figures))
+    for note in notes:
+        print(f"note: {note}")
+    path = report.write(out_dir, doc)
+    log(f"wrote {path} and {out_dir / 'results.md'} ({details['run_seconds']:.0f} s)")
+    return doc
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description="Measure the register at national scale.")
+    p.add_argument("--db", choices=("sqlite", "postgresql"), required=True)
+    p.add_argument("--scale", type=float, default=1.0, help="1 = 50,000 interpreters, 5,000,000 bookings")
+    p.add_argument("--duration", type=float, default=30, help="seconds of load per endpoint (default 30)")
+    p.add_argument("--iterations", type=int, default=200, help="in-process measurements per case (default 200)")
+    p.add_argument("--case-seconds", type=float, default=30,
+                   help="an in-process case stops after this long (with at least 20 measurements)")
+    p.add_argument("--connections", type=int, default=8, help="wrk connections (default 8, two per worker)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    p.add_argument("--expiry-timeout", type=float, default=900, help="stop the expiry job after this many seconds")
+    p.add_argument("--regenerate", action="store_true", help="make the data again even if usable data is there")
+    p.add_argument("--analyze", action="store_true", help="SQLite: ANALYZE after loading (production does not)")
+    p.add_argument("--drop-after", action="store_true", help="delete the bench database at the end")
+    p.add_argument("--seed", type=int, default=2022)
+    p.add_argument("--out-dir", default=str(BENCH_DIR), help="where results-<db>.json and results.md go")
+    p.add_argument("--data-dir", default=str(DATA_DIR), help="SQLite files, data facts and logs")
+    p.add_argument("--pg-url", default=DEFAULT_PG_URL, help="a database on the PostgreSQL server")
+    p.add_argument("--pg-name", help="the bench database's name (default bench_<scale>)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        run(args)
+    except load.WrkMissing as error:
+        log(str(error))
+        return 3
+    return 0
