@@ -93,6 +93,21 @@ def queue_application(application_id: int):
     return _application_page(rules.get_application(db.session, application_id))
 
 
+def _decide(form, page, reload, act, done: str):
+    """One decision on the queue: a valid form, then the domain; refused input re-renders with 422."""
+    if not form.validate_on_submit():
+        return page(reload(), form, 422)
+    try:
+        act()
+    except InvalidInput as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return page(reload(), form, 422)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("admin.work_queue"), 303)
+
+
 @bp.post("/queue/applications/<int:application_id>/approve")
 @roles("registry_admin")
 def approve_application(application_id: int):
@@ -123,19 +138,13 @@ def approve_application(application_id: int):
 def reject_application(application_id: int):
     application = rules.get_application(db.session, application_id)
     form = reject_form(f"ar{application_id}", formdata=request.form)
-    if not form.validate_on_submit():
-        return _application_page(application, reject=form, status=422)
-    try:
-        rules.reject_application(db.session, me(), application_id, form.reason.data, clock.now(),
-                                      ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _application_page(rules.get_application(db.session, application_id), reject=form, status=422)
-    db.session.commit()
-    flash(_("The application from %(name)s is rejected. They have been sent the reason.",
-            name=application.interpreter.name), "success")
-    return redirect(url_for("admin.work_queue"), 303)
+    return _decide(
+        form, lambda a, f, status: _application_page(a, reject=f, status=status),
+        lambda: rules.get_application(db.session, application_id),
+        lambda: rules.reject_application(db.session, me(), application_id, form.reason.data, clock.now(),
+                                         ip=request.remote_addr),
+        _("The application from %(name)s is rejected. They have been sent the reason.",
+          name=application.interpreter.name))
 
 
 @bp.get("/queue/credentials/<int:credential_id>")
@@ -149,19 +158,13 @@ def queue_credential(credential_id: int):
 def approve_credential(credential_id: int):
     credential = rules.get_credential(db.session, credential_id)
     form = credential_form(credential, formdata=request.form)
-    if not form.validate_on_submit():
-        return _credential_page(credential, approve=form, status=422)
-    try:
-        rules.approve_credential(db.session, me(), credential_id, form.valid_until.data, clock.now(),
-                                      ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _credential_page(rules.get_credential(db.session, credential_id), approve=form, status=422)
-    db.session.commit()
-    flash(_("The credential of %(name)s is verified; their categories are updated.",
-            name=credential.interpreter.name), "success")
-    return redirect(url_for("admin.work_queue"), 303)
+    return _decide(
+        form, lambda c, f, status: _credential_page(c, approve=f, status=status),
+        lambda: rules.get_credential(db.session, credential_id),
+        lambda: rules.approve_credential(db.session, me(), credential_id, form.valid_until.data, clock.now(),
+                                         ip=request.remote_addr),
+        _("The credential of %(name)s is verified; their categories are updated.",
+          name=credential.interpreter.name))
 
 
 @bp.post("/queue/credentials/<int:credential_id>/reject")
@@ -169,19 +172,13 @@ def approve_credential(credential_id: int):
 def reject_credential(credential_id: int):
     credential = rules.get_credential(db.session, credential_id)
     form = reject_form(f"cr{credential_id}", formdata=request.form)
-    if not form.validate_on_submit():
-        return _credential_page(credential, reject=form, status=422)
-    try:
-        rules.reject_credential(db.session, me(), credential_id, form.reason.data, clock.now(),
-                                     ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _credential_page(rules.get_credential(db.session, credential_id), reject=form, status=422)
-    db.session.commit()
-    flash(_("The credential of %(name)s is rejected. They have been sent the reason.",
-            name=credential.interpreter.name), "success")
-    return redirect(url_for("admin.work_queue"), 303)
+    return _decide(
+        form, lambda c, f, status: _credential_page(c, reject=f, status=status),
+        lambda: rules.get_credential(db.session, credential_id),
+        lambda: rules.reject_credential(db.session, me(), credential_id, form.reason.data, clock.now(),
+                                        ip=request.remote_addr),
+        _("The credential of %(name)s is rejected. They have been sent the reason.",
+          name=credential.interpreter.name))
 
 
 @bp.get("/credentials/<int:credential_id>/evidence")
