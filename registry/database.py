@@ -34,6 +34,9 @@ def _is_write() -> bool:
     return has_request_context() and request.method not in SAFE_METHODS
 
 
+SQLITE_CACHE_KIB = 32 * 1024
+
+
 def configure_sqlite(engine: sa.Engine) -> None:
     """Foreign keys, WAL, a busy timeout, and BEGIN IMMEDIATE for write transactions."""
 
@@ -47,6 +50,9 @@ def configure_sqlite(engine: sa.Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # SQLite's own page cache (2 MB by default) holds the hot part of the search's indexes, so a search
+            # does not go to the operating system for every page of a national-size register.
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

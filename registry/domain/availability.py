@@ -4,6 +4,7 @@ One query answers both "who can take this?" and "is this interpreter free?": the
 narrowed to one interpreter, so every check in the service applies the same rules.
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from ..models import Absence, Booking, Credential, Interpreter, Qualification, WorkingHours
 from ..models.booking import HOLDING
+from ..models.interpreter import MODALITIES
 from .qualification import CATEGORY_RANK, at_least, derive_categories
 from .times import local
 
@@ -40,76 +42,126 @@ class Candidate:
     credential_expires_before_start: bool = False
 
 
-def _overlapping_booking(start, end, exclude_booking_id=None):
+def _param(name: str, column) -> sa.BindParameter:
+    return sa.bindparam(name, type_=column.type)
+
+
+def _free(who, *, exclude_booking: bool, overnight: bool):
+    """Works then, is not absent and holds no overlapping booking: the checks that look at other tables."""
+    works = sa.select(WorkingHours.id).where(
+        WorkingHours.interpreter_id == who,
+        WorkingHours.weekday == _param("weekday", WorkingHours.weekday),
+        WorkingHours.start_time <= _param("start_time", WorkingHours.start_time),
+        WorkingHours.end_time >= _param("end_time", WorkingHours.end_time),
+    ).exists()
+    if overnight:
+        works = sa.false()  # no working-hours interval runs past midnight
+    absent = sa.select(Absence.id).where(
+        Absence.interpreter_id == who, Absence.starts_at < _param("ends_at", Absence.ends_at),
+        Absence.ends_at > _param("starts_at", Absence.starts_at),
+    ).exists()
     # The holding statuses are written into the SQL (not bound), so SQLite can use the partial index
     # ix_bookings_holding_interpreter_period, whose WHERE it must match literally.
     holding = sa.bindparam("holding_statuses", list(HOLDING), expanding=True, literal_execute=True)
-    stmt = sa.select(Booking.id).where(
-        Booking.interpreter_id == Interpreter.id, Booking.status.in_(holding),
-        Booking.starts_at < end, Booking.ends_at > start,
+    booked = sa.select(Booking.id).where(
+        Booking.interpreter_id == who, Booking.status.in_(holding),
+        Booking.starts_at < _param("ends_at", Booking.ends_at),
+        Booking.ends_at > _param("starts_at", Booking.starts_at),
     )
-    if exclude_booking_id is not None:
-        stmt = stmt.where(Booking.id != exclude_booking_id)
-    return stmt.exists()
+    if exclude_booking:
+        booked = booked.where(Booking.id != _param("exclude_booking_id", Booking.id))
+    return sa.and_(works, ~absent, ~booked.exists())
 
 
-def available_query(slot: Slot, *, interpreter_id: int | None = None, exclude_booking_id: int | None = None,
-                    county_filter: bool = True):
-    """The SELECT of qualified, active, working, present and free interpreters, best first."""
-    start_local, end_local = local(slot.starts_at), local(slot.ends_at)
-    works = sa.select(WorkingHours.id).where(
-        WorkingHours.interpreter_id == Interpreter.id,
-        WorkingHours.weekday == start_local.weekday(),
-        WorkingHours.start_time <= start_local.time().replace(tzinfo=None),
-        WorkingHours.end_time >= end_local.time().replace(tzinfo=None),
-    ).exists()
-    if end_local.date() != start_local.date():
-        works = sa.false()  # no working-hours interval runs past midnight
-    absent = sa.select(Absence.id).where(
-        Absence.interpreter_id == Interpreter.id, Absence.starts_at < slot.ends_at, Absence.ends_at > slot.starts_at,
-    ).exists()
-    stmt = (
-        sa.select(Interpreter.id, Interpreter.register_number, Interpreter.name, Interpreter.county_number,
-                  Interpreter.municipality_number, Qualification.category)
-        .join(Qualification, Qualification.interpreter_id == Interpreter.id)
-        .where(
-            Qualification.language_code == slot.language,
-            Qualification.rank <= CATEGORY_RANK[slot.min_category],
-            Interpreter.status == "active",
-            getattr(Interpreter, f"offers_{slot.modality}").is_(True),
-            works, ~absent, ~_overlapping_booking(slot.starts_at, slot.ends_at, exclude_booking_id),
-        )
-    )
-    if interpreter_id is not None:
-        stmt = stmt.where(Interpreter.id == interpreter_id)
-    if slot.gender:
-        stmt = stmt.where(Interpreter.gender == slot.gender)
-    if slot.county and county_filter:
-        stmt = stmt.where(Interpreter.county_number == slot.county)
+def _may_lapse(who):
+    """Has a verified credential that ends before the slot's day, which may lower the category by then: only
+    those few are looked at closely (_expiring_before). A scalar subquery, not EXISTS, so PostgreSQL asks it
+    for the rows returned only instead of hashing every such credential in the register; COALESCE keeps both
+    databases on the interpreter's own credentials (ix_credentials_interpreter_state) rather than walking
+    ix_credentials_state_valid_until."""
+    return sa.select(sa.literal(1)).where(
+        Credential.interpreter_id == who, Credential.state == "verified",
+        sa.func.coalesce(Credential.valid_until, date.max) < _param("day", Credential.valid_until),
+    ).limit(1).scalar_subquery().is_not(None)
+
+
+@functools.cache
+def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool, county: bool, overnight: bool):
+    """The search's SELECT for one shape of question, built once: every value is a bound parameter (see
+    `_parameters`), so a search costs its execution, not the building of a statement of this size."""
     nearness = sa.case(
-        (Interpreter.municipality_number == (slot.municipality or ""), 0),
-        (Interpreter.county_number == (slot.county or (slot.municipality or "")[:2]), 1),
+        (Interpreter.municipality_number == _param("near_municipality", Interpreter.municipality_number), 0),
+        (Interpreter.county_number == _param("near_county", Interpreter.county_number), 1),
         else_=2,
     )
     never_booked_first = sa.case((Interpreter.last_booked_at.is_(None), 0), else_=1)
-    return stmt.order_by(Qualification.rank, nearness, never_booked_first, Interpreter.last_booked_at,
-                         Interpreter.id)
+    stmt = (
+        sa.select(Interpreter.id, Interpreter.register_number, Interpreter.name, Interpreter.county_number,
+                  Interpreter.municipality_number, Qualification.category,
+                  _may_lapse(Interpreter.id).label("may_lapse"))
+        .join(Qualification, Qualification.interpreter_id == Interpreter.id)
+        .where(
+            Qualification.language_code == _param("language", Qualification.language_code),
+            Qualification.rank.between(_param("min_rank", Qualification.rank), _param("max_rank", Qualification.rank)),
+            Interpreter.status == "active",
+            getattr(Interpreter, f"offers_{modality}").is_(True),
+            _free(Interpreter.id, exclude_booking=exclude_booking, overnight=overnight),
+        )
+    )
+    if one:
+        stmt = stmt.where(Interpreter.id == _param("interpreter_id", Interpreter.id))
+    if gender:
+        stmt = stmt.where(Interpreter.gender == _param("gender", Interpreter.gender))
+    if county:
+        stmt = stmt.where(Interpreter.county_number == _param("county", Interpreter.county_number))
+    return (stmt.order_by(Qualification.rank, nearness, never_booked_first, Interpreter.last_booked_at,
+                          Interpreter.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer)))
+
+
+def _parameters(slot: Slot, limit: int, interpreter_id, exclude_booking_id) -> dict:
+    start_local, end_local = local(slot.starts_at), local(slot.ends_at)
+    values = dict(
+        language=slot.language, min_rank=1, max_rank=CATEGORY_RANK[slot.min_category], weekday=start_local.weekday(),
+        start_time=start_local.time().replace(tzinfo=None), end_time=end_local.time().replace(tzinfo=None),
+        starts_at=slot.starts_at, ends_at=slot.ends_at, day=start_local.date(),
+        near_municipality=slot.municipality or "", near_county=slot.county or (slot.municipality or "")[:2],
+        limit=limit)
+    if interpreter_id is not None:
+        values["interpreter_id"] = interpreter_id
+    if exclude_booking_id is not None:
+        values["exclude_booking_id"] = exclude_booking_id
+    if slot.gender:
+        values["gender"] = slot.gender
+    if slot.county:
+        values["county"] = slot.county
+    return values
+
+
+def available_query(slot: Slot, *, limit: int = 50, interpreter_id: int | None = None,
+                    exclude_booking_id: int | None = None, county_filter: bool = True):
+    """The SELECT of qualified, active, working, present and free interpreters, best first, and its values."""
+    if slot.modality not in MODALITIES:
+        raise ValueError(f"unknown modality {slot.modality!r}")
+    stmt = _statement(slot.modality, one=interpreter_id is not None, exclude_booking=exclude_booking_id is not None,
+                      gender=bool(slot.gender), county=bool(slot.county and county_filter),
+                      overnight=local(slot.ends_at).date() != local(slot.starts_at).date())
+    return stmt, _parameters(slot, limit, interpreter_id, exclude_booking_id)
 
 
 def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Candidate]:
     """The best `limit` candidates. The ranking starts with the category, so it is walked one rank at a time
     from the best: the page usually fills from the first rank or two, and the database sorts a few hundred
-    holders of a popular language instead of all of them (the same result as one query over all ranks)."""
-    one = narrowing.get("interpreter_id") is not None
-    rows = []
-    for rank in [None] if one else range(1, CATEGORY_RANK[slot.min_category] + 1):
-        stmt = available_query(slot, **narrowing)
-        if rank is not None:
-            stmt = stmt.where(Qualification.rank == rank)
-        rows += session.execute(stmt.limit(limit - len(rows))).all()
+    holders of a popular language instead of all of them (the same result as one query over all ranks; on
+    PostgreSQL that one query is planned as a hash join and a sort of every holder)."""
+    stmt, values = available_query(slot, limit=limit, **narrowing)
+    rows: list = []
+    for rank in range(1, values["max_rank"] + 1):
+        values.update(min_rank=rank, max_rank=rank, limit=limit - len(rows))
+        rows += session.execute(stmt, values).all()
         if len(rows) >= limit:
             break
-    expiring = _expiring_before(session, [r.id for r in rows], slot)
+    expiring = _expiring_before(session, [r.id for r in rows if r.may_lapse], slot)
     return [Candidate(r.id, r.register_number, r.name, r.county_number, r.municipality_number, r.category,
                       r.id in expiring) for r in rows]
 
@@ -125,8 +177,8 @@ def availability_of(session, interpreter_id: int, slot: Slot,
 def _expiring_before(session, interpreter_ids: list[int], slot: Slot) -> set[int]:
     """Interpreters whose category for the slot's language will have lapsed by the day it starts.
 
-    One query for all of them (not one per interpreter), and no `valid_until IS NOT NULL` in the SQL: with
-    it, SQLite scans every verified credential through ix_credentials_state_valid_until.
+    Asked only about those with a verified credential ending before that day (the search's `may_lapse`), in
+    one query for all of them, not one per interpreter.
     """
     if not interpreter_ids:
         return set()
