@@ -49,8 +49,11 @@ def _find(booking_id: int) -> Booking:
 
 
 def _done(made: Booking, status: int = 200, headers: dict | None = None):
+    # Serialised inside the transaction, from what it wrote: after the commit the booking would be read again,
+    # in a second write transaction on SQLite (this is a POST), queueing behind other writers for it.
+    data = serialize.booking(made)
     db.session.commit()
-    return answer(serialize.booking(made), status, headers)
+    return answer(data, status, headers)
 
 
 # Keyset cursors over (start, id) -------------------------------------------------------------------

@@ -156,8 +156,9 @@ def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Ca
     PostgreSQL that one query is planned as a hash join and a sort of every holder)."""
     stmt, values = available_query(slot, limit=limit, **narrowing)
     rows: list = []
-    for rank in range(1, values["max_rank"] + 1):
-        values.update(min_rank=rank, max_rank=rank, limit=limit - len(rows))
+    one = narrowing.get("interpreter_id") is not None  # one interpreter holds one category: one query
+    for rank in [1] if one else range(1, values["max_rank"] + 1):
+        values.update(min_rank=rank, max_rank=values["max_rank"] if one else rank, limit=limit - len(rows))
         rows += session.execute(stmt, values).all()
         if len(rows) >= limit:
             break
