@@ -86,9 +86,20 @@ def _may_lapse(who):
 
 
 @functools.cache
-def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool, county: bool, overnight: bool):
+def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool, county: bool, overnight: bool,
+               fenced: bool):
     """The search's SELECT for one shape of question, built once: every value is a bound parameter (see
-    `_parameters`), so a search costs its execution, not the building of a statement of this size."""
+    `_parameters`), so a search costs its execution, not the building of a statement of this size.
+
+    The ranking needs only the candidates' own rows, so the database can order them first (cheap) and check
+    them against working hours, absences and millions of bookings in that order, stopping when the page is
+    full, instead of checking every holder of a popular language and then sorting. Each database needs its
+    own shape for that (measured on the national-scale data, bench/):
+    - SQLite (flat): ordered by rank first, it sorts one rank at a time ("temp b-tree for right part of ORDER
+      BY") and stops when the page is full. The fenced shape makes it sort the checked rows again.
+    - PostgreSQL (`fenced`): the candidates in a subquery with OFFSET 0, which it may not merge into the outer
+      query; the outer ORDER BY is the inner one, so it does not sort again and stops at the LIMIT. Flat, it
+      checks every holder of the rank first (a hash join and a sort)."""
     nearness = sa.case(
         (Interpreter.municipality_number == _param("near_municipality", Interpreter.municipality_number), 0),
         (Interpreter.county_number == _param("near_county", Interpreter.county_number), 1),
@@ -97,15 +108,15 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
     never_booked_first = sa.case((Interpreter.last_booked_at.is_(None), 0), else_=1)
     stmt = (
         sa.select(Interpreter.id, Interpreter.register_number, Interpreter.name, Interpreter.county_number,
-                  Interpreter.municipality_number, Qualification.category,
-                  _may_lapse(Interpreter.id).label("may_lapse"))
+                  Interpreter.municipality_number, Qualification.category, Qualification.rank,
+                  nearness.label("nearness"), never_booked_first.label("never_booked_first"),
+                  Interpreter.last_booked_at)
         .join(Qualification, Qualification.interpreter_id == Interpreter.id)
         .where(
             Qualification.language_code == _param("language", Qualification.language_code),
             Qualification.rank.between(_param("min_rank", Qualification.rank), _param("max_rank", Qualification.rank)),
             Interpreter.status == "active",
             getattr(Interpreter, f"offers_{modality}").is_(True),
-            _free(Interpreter.id, exclude_booking=exclude_booking, overnight=overnight),
         )
     )
     if one:
@@ -114,9 +125,17 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
         stmt = stmt.where(Interpreter.gender == _param("gender", Interpreter.gender))
     if county:
         stmt = stmt.where(Interpreter.county_number == _param("county", Interpreter.county_number))
-    return (stmt.order_by(Qualification.rank, nearness, never_booked_first, Interpreter.last_booked_at,
-                          Interpreter.id)
-            .limit(sa.bindparam("limit", type_=sa.Integer)))
+    order = (Qualification.rank, nearness, never_booked_first, Interpreter.last_booked_at, Interpreter.id)
+    page = sa.bindparam("limit", type_=sa.Integer)
+    checks = dict(exclude_booking=exclude_booking, overnight=overnight)
+    if not fenced:
+        return (stmt.add_columns(_may_lapse(Interpreter.id).label("may_lapse"))
+                .where(_free(Interpreter.id, **checks)).order_by(*order).limit(page))
+    c = stmt.order_by(*order).offset(0).subquery("candidates")
+    return (sa.select(c.c.id, c.c.register_number, c.c.name, c.c.county_number, c.c.municipality_number,
+                      c.c.category, _may_lapse(c.c.id).label("may_lapse"))
+            .where(_free(c.c.id, **checks))
+            .order_by(c.c.rank, c.c.nearness, c.c.never_booked_first, c.c.last_booked_at, c.c.id).limit(page))
 
 
 def _parameters(slot: Slot, limit: int, interpreter_id, exclude_booking_id) -> dict:
@@ -139,13 +158,13 @@ def _parameters(slot: Slot, limit: int, interpreter_id, exclude_booking_id) -> d
 
 
 def available_query(slot: Slot, *, limit: int = 50, interpreter_id: int | None = None,
-                    exclude_booking_id: int | None = None, county_filter: bool = True):
+                    exclude_booking_id: int | None = None, county_filter: bool = True, fenced: bool = False):
     """The SELECT of qualified, active, working, present and free interpreters, best first, and its values."""
     if slot.modality not in MODALITIES:
         raise ValueError(f"unknown modality {slot.modality!r}")
     stmt = _statement(slot.modality, one=interpreter_id is not None, exclude_booking=exclude_booking_id is not None,
                       gender=bool(slot.gender), county=bool(slot.county and county_filter),
-                      overnight=local(slot.ends_at).date() != local(slot.starts_at).date())
+                      overnight=local(slot.ends_at).date() != local(slot.starts_at).date(), fenced=fenced)
     return stmt, _parameters(slot, limit, interpreter_id, exclude_booking_id)
 
 
@@ -154,7 +173,8 @@ def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Ca
     from the best: the page usually fills from the first rank or two, and the database sorts a few hundred
     holders of a popular language instead of all of them (the same result as one query over all ranks; on
     PostgreSQL that one query is planned as a hash join and a sort of every holder)."""
-    stmt, values = available_query(slot, limit=limit, **narrowing)
+    fenced = session.get_bind().dialect.name == "postgresql"
+    stmt, values = available_query(slot, limit=limit, fenced=fenced, **narrowing)
     rows: list = []
     one = narrowing.get("interpreter_id") is not None  # one interpreter holds one category: one query
     for rank in [1] if one else range(1, values["max_rank"] + 1):
