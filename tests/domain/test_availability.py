@@ -1,0 +1,95 @@
+"""The availability search's ranking, on both databases: category, then nearness, then who was booked least
+recently (never booked first), and a page that fills across categories. Each database runs its own shape of the
+query (registry/domain/availability.py), so the order is asserted here, not just who is found."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from registry.domain.availability import Slot, availability_of, find_available
+from registry.models import Absence, Booking, WorkingHours
+from tests.helpers import interpreter, user
+
+TODAY = date(2027, 3, 1)
+START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Oslo
+A = [("authorisation", "ar"), ("bachelor", "ar")]
+C = [("authorisation", "ar")]
+
+
+def person(session, name, credentials=C, county="03", municipality=None, last_booked=None, hours=(time(8), time(16))):
+    someone = interpreter(session, name, county=county, municipality_number=municipality, credentials=credentials,
+                          today=TODAY, email=f"{name.split()[0].lower()}@example.no")
+    someone.last_booked_at = last_booked
+    session.add(WorkingHours(interpreter_id=someone.id, weekday=START.weekday(), start_time=hours[0],
+                             end_time=hours[1]))
+    session.commit()
+    return someone
+
+
+def names(session, **slot) -> list[str]:
+    values = dict(language="ar", min_category="C", modality="video", starts_at=START,
+                  ends_at=START + timedelta(hours=1))
+    limit = slot.pop("limit", 50)
+    values.update(slot)
+    return [c.name for c in find_available(session, Slot(**values), limit=limit)]
+
+
+@pytest.fixture
+def ranked(session):
+    """Five category-C interpreters and one category A, each ranked by a different rule."""
+    long_ago, lately = datetime(2026, 1, 5, tzinfo=UTC), datetime(2027, 2, 20, tzinfo=UTC)
+    return {
+        "Ada Best": person(session, "Ada Best", credentials=A, last_booked=lately),
+        "Cato Lately": person(session, "Cato Lately", last_booked=lately),
+        "Cleo Longago": person(session, "Cleo Longago", last_booked=long_ago),
+        "Cyd Never": person(session, "Cyd Never"),
+        "Cora Local": person(session, "Cora Local", county="46", municipality="4601", last_booked=lately),
+        "Carl County": person(session, "Carl County", county="46", municipality="4602", last_booked=lately),
+    }
+
+
+def test_category_first_then_never_booked_then_least_recently_booked(session, ranked):
+    # Without a place, nearness ties: within category C, never booked first, then the longest since a booking.
+    order = names(session)
+    assert order[0] == "Ada Best"
+    assert order[1:3] == ["Cyd Never", "Cleo Longago"]
+    assert set(order[3:]) == {"Cato Lately", "Cora Local", "Carl County"}
+
+
+def test_the_municipality_then_its_county_come_first_within_a_category(session, ranked):
+    order = names(session, municipality="4601")
+    assert order[:4] == ["Ada Best", "Cora Local", "Carl County", "Cyd Never"]
+
+
+def test_a_page_fills_from_the_best_category_and_goes_on_to_the_next(session, ranked):
+    assert names(session, limit=2) == ["Ada Best", "Cyd Never"]
+    assert names(session, min_category="A") == ["Ada Best"]
+
+
+def test_busy_absent_and_off_duty_interpreters_are_left_out_and_the_rest_keep_their_order(session, ranked):
+    booker = user(session, "booker@example.no")
+    session.add(Booking(agency_id=booker.agency_id, booker_id=booker.id, interpreter_id=ranked["Cyd Never"].id,
+                        status="confirmed", language_code="ar", min_category="C", modality="video",
+                        starts_at=START + timedelta(minutes=30), ends_at=START + timedelta(hours=2), sector="health",
+                        created_at=START - timedelta(days=3), updated_at=START - timedelta(days=3)))
+    session.add(Absence(interpreter_id=ranked["Ada Best"].id, starts_at=START - timedelta(days=1),
+                        ends_at=START + timedelta(days=1)))
+    session.commit()
+    order = names(session)
+    assert order[0] == "Cleo Longago"
+    assert "Cyd Never" not in order and "Ada Best" not in order
+    # 15:30-16:30 runs past everyone's working day (08-16).
+    assert names(session, starts_at=START + timedelta(hours=5, minutes=30),
+                 ends_at=START + timedelta(hours=6, minutes=30)) == []
+
+
+def test_a_credential_ending_before_the_day_is_flagged_only_when_it_lowers_the_category(session):
+    soon = person(session, "Sol Soon", credentials=[("authorisation", "ar", {"valid_until": date(2027, 3, 1)})])
+    renewed = person(session, "Rita Renewed", credentials=[
+        ("authorisation", "ar", {"valid_until": date(2027, 3, 1)}),
+        ("authorisation", "ar", {"valid_until": date(2032, 3, 1), "issued_on": date(2027, 2, 1)})])
+    slot = Slot("ar", "C", "video", START, START + timedelta(hours=1))
+    found = {c.name: c.credential_expires_before_start for c in find_available(session, slot)}
+    assert found == {"Sol Soon": True, "Rita Renewed": False}
+    assert availability_of(session, soon.id, slot).credential_expires_before_start is True
+    assert availability_of(session, renewed.id, slot).credential_expires_before_start is False
