@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import REQUIRED
@@ -39,9 +40,10 @@ class NewAgencyForm(AgencyForm):
 def agency_form(form_class, session, **kwargs):
     """A public body's form with the sector and county choices filled in."""
     form = form_class(**kwargs)
-    form.sector.choices = [(code, SECTOR[code]) for code in SECTORS]
+    form.sector.choices = [SelectChoice(code, SECTOR[code]) for code in SECTORS]
     counties = session.execute(sa.select(County.number, County.name).order_by(County.name)).all()
-    form.county.choices = [("", _l("No county (national)"))] + [(number, name) for number, name in counties]
+    form.county.choices = [SelectChoice("", _l("No county (national)"))] + [SelectChoice(number, name)
+                                                                           for number, name in counties]
     return form
 
 

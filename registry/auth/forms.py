@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..domain.accounts import PASSWORD_MAX, PASSWORD_MIN
@@ -55,7 +56,8 @@ class TwoFactorSetupForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language of the service and of emails"),
-                         choices=[("nb", "Norsk bokmål"), ("nn", "Norsk nynorsk"), ("en", "English")])
+                         choices=[SelectChoice("nb", "Norsk bokmål"), SelectChoice("nn", "Norsk nynorsk"),
+                                  SelectChoice("en", "English")])
 
 
 class TokenForm(FlaskForm):
