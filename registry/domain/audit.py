@@ -41,13 +41,14 @@ def search(session, *, actor: str | None = None, object_type: str | None = None,
     """Newest first, keyset-paged by id."""
     stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if actor:
-        stmt = stmt.where(AuditEntry.actor_label.ilike(f"%{actor.strip()}%"))
+        # autoescape: a % or _ in what was typed is that character, not a wildcard.
+        stmt = stmt.where(AuditEntry.actor_label.icontains(actor.strip(), autoescape=True))
     if object_type:
         stmt = stmt.where(AuditEntry.object_type == object_type)
     if object_id:
         stmt = stmt.where(AuditEntry.object_id == str(object_id))
     if action:
-        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
     if since:
         stmt = stmt.where(AuditEntry.at >= since)
     if until:

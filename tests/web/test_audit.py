@@ -131,6 +131,11 @@ def shown(html: str) -> list[int]:
     ("action=user.", [3, 2]),
     ("action=agency.", [6, 5, 1]),
     ("actor=lea&action=user.deactivated", [3]),
+    # What is typed is searched for as typed: % and _ are not wildcards.
+    ("actor=l_a", []),
+    ("actor=%25", []),
+    ("action=user_", []),
+    ("action=%25", []),
     ("date_from=2027-03-02&date_to=2027-03-02", [3, 2]),
     ("date_from=02.03.2027&date_to=02.03.2027", [3, 2]),
     ("date_to=2027-03-01", [1]),
