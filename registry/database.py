@@ -7,7 +7,7 @@ deferred BEGIN so they run beside a writer under WAL. What counts as a write: an
 inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -26,6 +26,12 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _writing.reset(token)
+
+
+def chunks(items: Sequence, size: int = 1000) -> Iterator[Sequence]:
+    """Slices small enough for an IN list on both databases (SQLite allows 32,766 parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _is_write() -> bool:

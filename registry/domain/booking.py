@@ -19,10 +19,10 @@ from ..models.account import SECTORS
 from ..models.booking import HOLDING
 from ..models.interpreter import CATEGORIES, MODALITIES
 from . import audit, notifications
-from .availability import Slot, availability_of, find_available, qualifies_on, verified_credentials
+from .availability import Slot, availability_of, find_available, qualifies_on
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
-from .qualification import at_least, derive_categories
+from .qualification import at_least, derive_categories, verified_credentials
 from .times import local
 
 AUDITED = ("status", "interpreter_id", "starts_at", "ends_at", "late_cancellation", "billable", "report_state",
@@ -654,10 +654,13 @@ def _log(session, actor: User | None, booking: Booking, action: str, before: dic
                  object_id=booking.id, before=before, after=after)
 
 
-def _params(booking: Booking) -> dict:
+def message_params(booking, agency: str | None = None) -> dict:
+    """What templates/email/_booking.txt shows. `booking` is a Booking, or a row of its columns with the
+    agency's name given."""
+    if agency is None:
+        agency = booking.agency.name if booking.agency else ""
     return {"booking_id": booking.id, "language": booking.language_code, "starts_at": booking.starts_at.isoformat(),
-            "ends_at": booking.ends_at.isoformat(), "modality": booking.modality,
-            "agency": booking.agency.name if booking.agency else ""}
+            "ends_at": booking.ends_at.isoformat(), "modality": booking.modality, "agency": agency}
 
 
 _LOOK_UP = object()
@@ -668,7 +671,7 @@ def _booker_message(session, booking: Booking, kind: str, key: str | None = None
     if booker is None or not booker.active:
         return None
     return dict(kind=kind, recipient=booker.email, event_key=key or f"{kind}:{booking.id}:{booking.updated_at}",
-                locale=booker.locale, user_id=booker.id, name=booker.name, **_params(booking))
+                locale=booker.locale, user_id=booker.id, name=booker.name, **message_params(booking))
 
 
 def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: int | None = None,
@@ -683,7 +686,7 @@ def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: i
         return None
     return dict(kind=kind, recipient=email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
                 f"{booking.updated_at}", locale=login.locale if login else None,
-                user_id=login.id if login else None, name=person.name, **_params(booking))
+                user_id=login.id if login else None, name=person.name, **message_params(booking))
 
 
 def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -> None:

@@ -14,6 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from ..database import chunks
 from ..models import Credential, Interpreter, Qualification
 
 CATEGORY_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
@@ -75,6 +76,20 @@ def at_least(category: str | None, minimum: str) -> bool:
     return category is not None and CATEGORY_RANK[category] <= CATEGORY_RANK[minimum]
 
 
+def verified_credentials(session, interpreter_ids) -> dict[int, list]:
+    """Each interpreter's verified credentials as rows (type, language_code, state, issued_on, valid_until), what
+    derive_categories needs, for many interpreters in a few queries (ix_credentials_interpreter_state)."""
+    held: dict[int, list] = defaultdict(list)
+    ids = list(interpreter_ids)
+    for chunk in chunks(ids, 500):
+        for row in session.execute(sa.select(
+                Credential.interpreter_id, Credential.type, Credential.language_code, Credential.state,
+                Credential.issued_on, Credential.valid_until)
+                .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified")):
+            held[row.interpreter_id].append(row)
+    return held
+
+
 def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:
     """Rewrite the stored categories of these interpreters from their credentials as of `on`.
 
@@ -84,7 +99,7 @@ def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, di
     ids = sorted(set(interpreter_ids))
     new: dict[int, dict[str, str]] = {i: {} for i in ids}
     old: dict[int, dict[str, str]] = {i: {} for i in ids}
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids, 500):
         rows = session.execute(
             sa.select(Credential.interpreter_id, Credential.type, Credential.language_code,
                       Credential.state, Credential.issued_on, Credential.valid_until)
@@ -125,8 +140,3 @@ def _apply(session, interpreter_id: int, old: dict[str, str], new: dict[str, str
         interpreter = session.get(Interpreter, interpreter_id)
         if interpreter is not None:
             session.expire(interpreter, ["qualifications"])
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

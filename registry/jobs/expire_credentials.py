@@ -10,9 +10,9 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
+from ..database import chunks
 from ..domain import booking, notifications, qualification
 from ..models import Credential
-from .common import chunks, interpreter_contacts
 from .context import Context
 
 REASON = "credential expired"
@@ -38,7 +38,7 @@ def run(ctx: Context) -> dict[str, int]:
 
 
 def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict], today) -> int:
-    contacts = interpreter_contacts(session, by_interpreter)
+    contacts = notifications.interpreter_contacts(session, by_interpreter)
     messages = []
     for interpreter_id, rows in by_interpreter.items():
         contact = contacts.get(interpreter_id)
