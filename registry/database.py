@@ -34,6 +34,15 @@ def chunks(items: Sequence, size: int = 1000) -> Iterator[Sequence]:
         yield items[start:start + size]
 
 
+def expire_loaded(session, model, ids, attributes: list[str]) -> None:
+    """After a Core statement changed these rows, objects of them already loaded in the session are refreshed
+    on next use. Only the identity map is looked at: nothing is loaded for this."""
+    ids = set(ids)
+    for key, obj in list(session.identity_map.items()):
+        if key[0] is model and key[1][0] in ids:
+            session.expire(obj, attributes)
+
+
 def _is_write() -> bool:
     if _writing.get():
         return True

@@ -14,7 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from ..database import chunks
+from ..database import chunks, expire_loaded
 from ..models import Credential, Interpreter, Qualification
 
 CATEGORY_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
@@ -93,50 +93,41 @@ def verified_credentials(session, interpreter_ids) -> dict[int, list]:
 def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:
     """Rewrite the stored categories of these interpreters from their credentials as of `on`.
 
-    Returns the new categories per interpreter. Only rows that differ are touched, so a recompute
-    that changes nothing writes nothing.
+    Returns the new categories per interpreter. Only rows that differ are written, each kind of change in
+    one executemany statement, so a recompute that changes nothing writes nothing.
     """
     ids = sorted(set(interpreter_ids))
-    new: dict[int, dict[str, str]] = {i: {} for i in ids}
-    old: dict[int, dict[str, str]] = {i: {} for i in ids}
+    new: dict[int, dict[str, str]] = {}
+    gone, changed, added = [], [], []
     for chunk in chunks(ids, 500):
-        rows = session.execute(
-            sa.select(Credential.interpreter_id, Credential.type, Credential.language_code,
-                      Credential.state, Credential.issued_on, Credential.valid_until)
-            .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified")
-        )
-        held: dict[int, list[Held]] = defaultdict(list)
-        for interpreter_id, *fields in rows:
-            held[interpreter_id].append(Held(*fields))
+        held = verified_credentials(session, chunk)
+        old: dict[int, dict[str, str]] = defaultdict(dict)
+        for interpreter_id, language, category in session.execute(
+                sa.select(Qualification.interpreter_id, Qualification.language_code, Qualification.category)
+                .where(Qualification.interpreter_id.in_(chunk))):
+            old[interpreter_id][language] = category
         for i in chunk:
             new[i] = derive_categories(held[i], on)
-        for q in session.scalars(sa.select(Qualification).where(Qualification.interpreter_id.in_(chunk))):
-            old[q.interpreter_id][q.language_code] = q.category
-    for i in ids:
-        _apply(session, i, old[i], new[i])
-    session.flush()
+            gone += [{"i": i, "lang": lang} for lang in old[i] if lang not in new[i]]
+            for lang, category in new[i].items():
+                row = {"i": i, "lang": lang, "category": category, "rank": CATEGORY_RANK[category]}
+                if lang not in old[i]:
+                    added.append(row)
+                elif old[i][lang] != category:
+                    changed.append(row)
+    _write(session, gone, changed, added)
     return new
 
 
-def _apply(session, interpreter_id: int, old: dict[str, str], new: dict[str, str]) -> None:
-    gone = [lang for lang in old if lang not in new]
+def _write(session, gone: list[dict], changed: list[dict], added: list[dict]) -> None:
+    table = Qualification.__table__
+    key = (table.c.interpreter_id == sa.bindparam("i")) & (table.c.language_code == sa.bindparam("lang"))
     if gone:
-        session.execute(sa.delete(Qualification).where(
-            Qualification.interpreter_id == interpreter_id, Qualification.language_code.in_(gone)
-        ))
-    for lang, category in new.items():
-        if old.get(lang) == category:
-            continue
-        if lang in old:
-            session.execute(sa.update(Qualification).where(
-                Qualification.interpreter_id == interpreter_id, Qualification.language_code == lang
-            ).values(category=category, rank=CATEGORY_RANK[category]))
-        else:
-            session.execute(sa.insert(Qualification).values(
-                interpreter_id=interpreter_id, language_code=lang,
-                category=category, rank=CATEGORY_RANK[category],
-            ))
-    if gone or new != old:
-        interpreter = session.get(Interpreter, interpreter_id)
-        if interpreter is not None:
-            session.expire(interpreter, ["qualifications"])
+        session.execute(table.delete().where(key), gone)
+    if changed:
+        session.execute(table.update().where(key).values(category=sa.bindparam("category"),
+                                                        rank=sa.bindparam("rank")), changed)
+    if added:
+        session.execute(table.insert().values(interpreter_id=sa.bindparam("i"), language_code=sa.bindparam("lang"),
+                                              category=sa.bindparam("category"), rank=sa.bindparam("rank")), added)
+    expire_loaded(session, Interpreter, {row["i"] for row in gone + changed + added}, ["qualifications"])
