@@ -79,7 +79,7 @@ def enqueue_many(session, messages: list[dict]) -> int:
         new = [rows[k] for k in chunk if k not in known]
         if new:
             # ON CONFLICT: a message another transaction queued meanwhile is skipped, as enqueue would.
-            session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["event_key"]), new)
+            session.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["event_key"]), new)
             queued += len(new)
     if has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
         for row in rows.values():

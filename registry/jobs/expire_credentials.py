@@ -10,7 +10,6 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from ..database import chunks
 from ..domain import booking, notifications, qualification
 from ..models import Credential
 from .context import Context
@@ -32,9 +31,10 @@ def run(ctx: Context) -> dict[str, int]:
         by_interpreter[row.interpreter_id].append(row)
     ids = sorted(by_interpreter)
     categories = qualification.recompute(session, ids, today)
-    flagged = sum(booking.flag_unqualified(session, chunk, ctx.now, REASON) for chunk in chunks(ids))
+    flagged = booking.flag_unqualified(session, ids, ctx.now, REASON)
     notified = _tell_interpreters(session, by_interpreter, categories, today)
-    return {"expired": len(expired), "interpreters": len(ids), "bookings_flagged": flagged, "notified": notified}
+    return {"expired": len(expired), "interpreters": len(ids),
+            "bookings_flagged": sum(len(b) for b in flagged.values()), "notified": notified}
 
 
 def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict], today) -> int:
