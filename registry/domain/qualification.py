@@ -90,6 +90,23 @@ def verified_credentials(session, interpreter_ids) -> dict[int, list]:
     return held
 
 
+def valid_on(on: date):
+    """SQL for is_valid_on: verified, issued, and not past valid_until."""
+    return sa.and_(Credential.state == "verified", Credential.issued_on <= on,
+                   sa.or_(Credential.valid_until.is_(None), Credential.valid_until >= on))
+
+
+def renewed(session, expired: list, on: date) -> set[int]:
+    """The ids of those expired credentials (rows of id, interpreter_id, type, language_code) that are renewed: the
+    same interpreter holds another credential of the same type and language valid on `on`. Expiring, such a
+    credential changes no category, for the types held in each language stay the same."""
+    valid = set()
+    for chunk in chunks(sorted({row.interpreter_id for row in expired}), 500):
+        valid.update(session.execute(sa.select(Credential.interpreter_id, Credential.type, Credential.language_code)
+                                     .where(Credential.interpreter_id.in_(chunk), valid_on(on))).tuples())
+    return {row.id for row in expired if (row.interpreter_id, row.type, row.language_code) in valid}
+
+
 def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:
     """Rewrite the stored categories of these interpreters from their credentials as of `on`.
 
