@@ -4,7 +4,8 @@ UPDATE of the same rows, in the same run.
 The baseline is the job's own first statement without the job around it: one UPDATE of the due rows, in a
 write transaction that is rolled back (three times; the median counts). Then the job runs as the scheduler
 runs it (registry.jobs.runner.run, committed), and afterwards everything it changed is put back: the
-credentials' state, the stored categories, flagged bookings, queued messages and its run record.
+credentials' state, the stored categories, flagged bookings, queued messages, its audit entries (the
+append-only triggers are lifted for that, inside the restoring transaction) and its run record.
 
 Runs in a process of its own (`python -m bench.expiry URL`, started by bench/run.py) so a job that takes
 longer than the run allows can be stopped; its transaction is then never committed and nothing needs undoing.
@@ -21,7 +22,8 @@ from registry.database import writing
 from registry.domain.clock import now, oslo_date
 from registry.extensions import db
 from registry.jobs import runner
-from registry.models import Booking, Credential, JobRun, OutboxMessage, Qualification
+from registry.models import AuditEntry, Booking, Credential, JobRun, OutboxMessage, Qualification
+from registry.models.audit import APPEND_ONLY_POSTGRESQL, APPEND_ONLY_SQLITE, DROP_APPEND_ONLY
 
 APPLICATION_NAME = "bench-expiry"
 JOB = "expire-credentials"
@@ -53,6 +55,7 @@ def snapshot(today) -> dict:
         "qualifications": [tuple(r) for r in session.execute(sa.select(
             Qualification.interpreter_id, Qualification.language_code, Qualification.category, Qualification.rank))],
         "outbox": session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0,
+        "audit": session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0,
         "total": session.scalar(sa.select(sa.func.count()).select_from(Credential)),
     }
     session.remove()
@@ -74,11 +77,22 @@ def restore(state: dict, run_id: int | None) -> None:
         session.execute(sa.update(Booking).where(Booking.warn_not_qualified.is_(True))
                         .values(warn_not_qualified=False).execution_options(synchronize_session=False))
         session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id > state["outbox"]))
+        delete_audit_after(state["audit"])
         if run_id is not None:
             session.execute(sa.delete(JobRun).where(JobRun.id == run_id))
         session.commit()
-    for table in ("credentials", "qualifications", "bookings", "outbox"):
+    for table in ("credentials", "qualifications", "bookings", "outbox", "audit_log"):
         vacuum(table)
+
+
+def delete_audit_after(last_id: int) -> None:
+    """The job's audit entries go, in the restoring transaction: the bench data is not a register to keep."""
+    conn = db.session.connection()
+    for statement in DROP_APPEND_ONLY[conn.dialect.name]:
+        conn.exec_driver_sql(statement)
+    conn.execute(sa.delete(AuditEntry).where(AuditEntry.id > last_id))
+    for statement in APPEND_ONLY_POSTGRESQL if conn.dialect.name == "postgresql" else APPEND_ONLY_SQLITE:
+        conn.exec_driver_sql(statement)
 
 
 def measure(rounds: int = 3) -> dict:

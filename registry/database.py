@@ -7,12 +7,14 @@ deferred BEGIN so they run beside a writer under WAL. What counts as a write: an
 inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,6 +28,44 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _writing.reset(token)
+
+
+def chunks(items: Sequence, size: int = 1000) -> Iterator[Sequence]:
+    """Slices small enough for an IN list on both databases (SQLite allows 32,766 parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def expire_loaded(session, model, ids, attributes: list[str]) -> None:
+    """After a Core statement changed these rows, objects of them already loaded in the session are refreshed
+    on next use. Only the identity map is looked at: nothing is loaded for this."""
+    ids = set(ids)
+    for key, obj in list(session.identity_map.items()):
+        if key[0] is model and key[1][0] in ids:
+            session.expire(obj, attributes)
+
+
+class no_index(FunctionElement):
+    """An expression that the planner is not to pick an index for: on SQLite with a unary + (the documented way,
+    sqlite.org/optoverview.html), elsewhere as it is. Without ANALYZE statistics, which production databases do
+    not have, SQLite takes an IN list of two statuses for more selective than one of a thousand interpreters."""
+
+    inherit_cache = True
+    name = "no_index"
+
+    def __init__(self, expression):
+        super().__init__(expression)
+        self.type = expression.type
+
+
+@compiles(no_index)
+def _as_it_is(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(no_index, "sqlite")
+def _plus(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 def _is_write() -> bool:

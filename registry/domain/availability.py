@@ -5,7 +5,6 @@ narrowed to one interpreter, so every check in the service applies the same rule
 """
 
 import functools
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from ..models import Absence, Booking, Credential, Interpreter, Qualification, WorkingHours
 from ..models.booking import HOLDING
 from ..models.interpreter import MODALITIES
-from .qualification import CATEGORY_RANK, at_least, derive_categories
+from .qualification import CATEGORY_RANK, at_least, derive_categories, verified_credentials
 from .times import local
 
 
@@ -207,20 +206,6 @@ def _expiring_before(session, interpreter_ids: list[int], slot: Slot) -> set[int
     on = local(slot.starts_at).date()
     return {i for i in interpreter_ids if any(c.valid_until is not None for c in held[i])
             and not at_least(derive_categories(held[i], on).get(slot.language), slot.min_category)}
-
-
-def verified_credentials(session, interpreter_ids) -> dict[int, list]:
-    """Each interpreter's verified credentials as rows (type, language_code, state, issued_on, valid_until), what
-    derive_categories needs, for many interpreters in a few queries (ix_credentials_interpreter_state)."""
-    held: dict[int, list] = defaultdict(list)
-    ids = list(interpreter_ids)
-    for start in range(0, len(ids), 500):
-        for row in session.execute(sa.select(
-                Credential.interpreter_id, Credential.type, Credential.language_code, Credential.state,
-                Credential.issued_on, Credential.valid_until)
-                .where(Credential.interpreter_id.in_(ids[start:start + 500]), Credential.state == "verified")):
-            held[row.interpreter_id].append(row)
-    return held
 
 
 def categories_on(session, interpreter_id: int, on: date) -> dict[str, str]:

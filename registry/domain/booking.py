@@ -8,21 +8,23 @@ caller's transaction. A rule broken raises a DomainError (4xx); a lost race rais
 import hashlib
 import json
 import secrets
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from ..database import chunks, expire_loaded, no_index
 from ..models import Agency, Booking, BookingOffer, County, Interpreter, Language, Municipality, User
 from ..models.account import SECTORS
 from ..models.booking import HOLDING
 from ..models.interpreter import CATEGORIES, MODALITIES
 from . import audit, notifications
-from .availability import Slot, availability_of, find_available, qualifies_on, verified_credentials
+from .availability import Slot, availability_of, find_available, qualifies_on
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
-from .qualification import at_least, derive_categories
+from .qualification import at_least, derive_categories, verified_credentials
 from .times import local
 
 AUDITED = ("status", "interpreter_id", "starts_at", "ends_at", "late_cancellation", "billable", "report_state",
@@ -562,50 +564,105 @@ def lapse_due(session, now: datetime) -> int:
     return len(due)
 
 
-def flag_unqualified(session, interpreter_ids, now: datetime, reason: str) -> int:
-    """Future slot-holding bookings whose interpreter no longer qualifies get the warning; both are told.
+def flag_unqualified(session, interpreter_ids, now: datetime, reason: str, *, tell_interpreters: bool = True,
+                     categories: dict[int, dict[str, str]] | None = None) -> dict[int, list[dict]]:
+    """Future slot-holding bookings whose interpreter no longer qualifies, or is no longer active, get the
+    warning and an audit entry each. Each booker is told once, in one message listing their bookings; so is each
+    interpreter, unless the caller tells them itself (the expiry job puts the list in its notice).
 
-    Decided with a few queries for all the interpreters' bookings (their credentials once each, not once per
-    booking); only the bookings that lose their interpreter's qualification are loaded, and their audit entries
-    and messages are written in batches.
+    Set-based for many interpreters at once: the candidates are read as plain rows, each interpreter's categories
+    derived once (or taken from `categories`, when the caller has just derived them for now's date), and for each
+    thousand bookings flagged there is one UPDATE, one audit INSERT (executemany) and the messages in a few
+    INSERTs. Returns the flagged bookings per interpreter, as the messages list them.
     """
-    ids = list(interpreter_ids)
-    if not ids:
-        return 0
+    lost = []
+    for chunk in chunks(sorted(set(interpreter_ids))):
+        lost += _lost_qualification(session, chunk, now, categories)
+    flagged = []
+    for chunk in chunks(lost):
+        flagged += _flag(session, chunk, now, reason)
+    if not flagged:
+        return {}
+    agencies = dict(session.execute(sa.select(Agency.id, Agency.name)
+                                    .where(Agency.id.in_({r.agency_id for r in flagged}))).all())
+    by_booker, by_interpreter = defaultdict(list), defaultdict(list)
+    for row in sorted(flagged, key=lambda r: (r.starts_at, r.id)):
+        params = message_params(row, agencies.get(row.agency_id, ""))
+        by_interpreter[row.interpreter_id].append(params)
+        if row.booker_id is not None:
+            by_booker[row.booker_id].append(params)
+    messages = _booker_digests(session, by_booker, now)
+    if tell_interpreters:
+        messages += _interpreter_digests(session, by_interpreter, now)
+    notifications.enqueue_many(session, messages)
+    return dict(by_interpreter)
+
+
+def _lost_qualification(session, interpreter_ids: list[int], now: datetime, categories: dict | None) -> list[int]:
+    """The ids of the interpreters' coming slot-holding bookings, not yet flagged, that they cannot take now."""
     rows = session.execute(sa.select(Booking.id, Booking.interpreter_id, Booking.language_code, Booking.min_category)
-                           .where(Booking.interpreter_id.in_(ids), Booking.status.in_(HOLDING), Booking.starts_at > now,
-                                  Booking.warn_not_qualified.is_(False))).all()
+                           .where(Booking.interpreter_id.in_(interpreter_ids), no_index(Booking.status).in_(HOLDING),
+                                  Booking.starts_at > now, Booking.warn_not_qualified.is_(False))).all()
     if not rows:
-        return 0
+        return []
     involved = sorted({r.interpreter_id for r in rows})
     active = set(session.scalars(sa.select(Interpreter.id).where(Interpreter.id.in_(involved),
                                                                  Interpreter.status == "active")))
-    held = verified_credentials(session, involved)
-    today = oslo_date(now)
-    categories = {i: derive_categories(held[i], today) for i in involved}
-    lost = [r.id for r in rows if r.interpreter_id not in active
-            or not at_least(categories[r.interpreter_id].get(r.language_code), r.min_category)]
-    for start in range(0, len(lost), 500):
-        bookings = session.scalars(sa.select(Booking).where(Booking.id.in_(lost[start:start + 500]))
-                                   .order_by(Booking.id)).all()
-        people = {b.interpreter_id for b in bookings}
-        # Into the identity map at once, so the loop below asks the database nothing more.
-        session.scalars(sa.select(Interpreter).where(Interpreter.id.in_(people))).all()
-        session.scalars(sa.select(Agency).where(Agency.id.in_({b.agency_id for b in bookings}))).all()
-        session.scalars(sa.select(User).where(User.id.in_({b.booker_id for b in bookings if b.booker_id}))).all()
-        logins = {u.interpreter_id: u for u in session.scalars(sa.select(User).where(User.interpreter_id.in_(people)))}
-        messages = []
-        for booking in bookings:
-            before = audit.snapshot(booking, AUDITED)
-            booking.warn_not_qualified = True
-            booking.updated_at = now
-            _log(session, None, booking, "booking.flagged_not_qualified", before, note=reason)
-            messages += [_booker_message(session, booking, "booking_flagged"),
-                         _interpreter_message(session, booking, "booking_flagged",
-                                              login=logins.get(booking.interpreter_id))]
-        session.flush()
-        notifications.enqueue_many(session, [m for m in messages if m])
-    return len(lost)
+    if categories is None:
+        held = verified_credentials(session, involved)
+        categories = {i: derive_categories(held[i], oslo_date(now)) for i in involved}
+    return sorted(r.id for r in rows if r.interpreter_id not in active
+                  or not at_least(categories[r.interpreter_id].get(r.language_code), r.min_category))
+
+
+_BOOKINGS = Booking.__table__
+_FLAG_RETURNS = tuple(_BOOKINGS.c[f] for f in dict.fromkeys(
+    ("id", "agency_id", "booker_id", "language_code", "modality", *AUDITED)))
+
+
+def _flag(session, booking_ids: list[int], now: datetime, reason: str) -> list:
+    """One UPDATE sets the warning and returns what the audit entries and messages need. It sets only the warning
+    and updated_at, and only where the warning was off, so the row before is the row returned with it off. The
+    conditions are asked again, so a booking changed meanwhile (PostgreSQL, read committed) is left alone."""
+    rows = session.execute(
+        _BOOKINGS.update().where(_BOOKINGS.c.id.in_(booking_ids), _BOOKINGS.c.warn_not_qualified.is_(False),
+                                 no_index(_BOOKINGS.c.status).in_(HOLDING), _BOOKINGS.c.starts_at > now)
+        .values(warn_not_qualified=True, updated_at=now).returning(*_FLAG_RETURNS)).all()
+    rows.sort(key=lambda r: r.id)
+    expire_loaded(session, Booking, [r.id for r in rows], ["warn_not_qualified", "updated_at"])
+    entries = []
+    for row in rows:
+        after = audit.clean({f: getattr(row, f) for f in AUDITED})  # once, not for before and after each
+        entries.append(dict(action="booking.flagged_not_qualified", actor_label="system", object_type="booking",
+                            object_id=row.id, before=after | {"warn_not_qualified": False},
+                            after=after | {"note": reason}))
+    audit.record_many(session, entries)
+    return rows
+
+
+def _booker_digests(session, by_booker: dict[int, list[dict]], now: datetime) -> list[dict]:
+    messages = []
+    for chunk in chunks(sorted(by_booker)):
+        for booker in session.execute(sa.select(User.id, User.email, User.locale, User.name)
+                                      .where(User.id.in_(chunk), User.active.is_(True))):
+            bookings = by_booker[booker.id]
+            messages.append(dict(kind="booking_flagged", recipient=booker.email, locale=booker.locale,
+                                 user_id=booker.id, event_key=_digest_key("booker", booker.id, bookings, now),
+                                 name=booker.name, bookings=bookings))
+    return messages
+
+
+def _interpreter_digests(session, by_interpreter: dict[int, list[dict]], now: datetime) -> list[dict]:
+    contacts = notifications.interpreter_contacts(session, by_interpreter)
+    return [dict(kind="booking_flagged", recipient=c.email, locale=c.locale, user_id=c.user_id, name=c.name,
+                 event_key=_digest_key("interpreter", i, by_interpreter[i], now), bookings=by_interpreter[i],
+                 to_interpreter=True)
+            for i, c in sorted(contacts.items())]
+
+
+def _digest_key(to: str, who: int, bookings: list[dict], now: datetime) -> str:
+    """A booking is flagged once while flagged, so who, the first booking and the moment name the event."""
+    return f"booking_flagged:{to}:{who}:{min(b['booking_id'] for b in bookings)}:{now.isoformat()}"
 
 
 # Lists ----------------------------------------------------------------------------------------------
@@ -646,18 +703,19 @@ def open_offers(session, interpreter_id: int, now: datetime) -> list[Booking]:
 
 # Audit and notifications ----------------------------------------------------------------------------
 
-def _log(session, actor: User | None, booking: Booking, action: str, before: dict | None, note: str | None = None):
+def _log(session, actor: User | None, booking: Booking, action: str, before: dict | None):
     after = audit.snapshot(booking, AUDITED)
-    if note:
-        after["note"] = note
     audit.record(session, action, actor=actor, actor_label=None if actor else "system", object_type="booking",
                  object_id=booking.id, before=before, after=after)
 
 
-def _params(booking: Booking) -> dict:
+def message_params(booking, agency: str | None = None) -> dict:
+    """What templates/email/_booking.txt shows. `booking` is a Booking, or a row of its columns with the
+    agency's name given."""
+    if agency is None:
+        agency = booking.agency.name if booking.agency else ""
     return {"booking_id": booking.id, "language": booking.language_code, "starts_at": booking.starts_at.isoformat(),
-            "ends_at": booking.ends_at.isoformat(), "modality": booking.modality,
-            "agency": booking.agency.name if booking.agency else ""}
+            "ends_at": booking.ends_at.isoformat(), "modality": booking.modality, "agency": agency}
 
 
 _LOOK_UP = object()
@@ -668,7 +726,7 @@ def _booker_message(session, booking: Booking, kind: str, key: str | None = None
     if booker is None or not booker.active:
         return None
     return dict(kind=kind, recipient=booker.email, event_key=key or f"{kind}:{booking.id}:{booking.updated_at}",
-                locale=booker.locale, user_id=booker.id, name=booker.name, **_params(booking))
+                locale=booker.locale, user_id=booker.id, name=booker.name, **message_params(booking))
 
 
 def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: int | None = None,
@@ -683,7 +741,7 @@ def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: i
         return None
     return dict(kind=kind, recipient=email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
                 f"{booking.updated_at}", locale=login.locale if login else None,
-                user_id=login.id if login else None, name=person.name, **_params(booking))
+                user_id=login.id if login else None, name=person.name, **message_params(booking))
 
 
 def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -> None:

@@ -6,15 +6,43 @@ line is the subject.
 """
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import OutboxMessage
+from ..database import chunks
+from ..models import Interpreter, OutboxMessage, User
 
 log = logging.getLogger("registry.outbox")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where an interpreter's mail goes: their login's address and language, else the register's address."""
+
+    email: str
+    locale: str | None
+    user_id: int | None
+    name: str
+
+
+def interpreter_contacts(session, interpreter_ids: Iterable[int]) -> dict[int, Contact]:
+    """Contacts for many interpreters in a few queries; interpreters with no address are left out."""
+    contacts: dict[int, Contact] = {}
+    for chunk in chunks(sorted(set(interpreter_ids))):
+        rows = session.execute(
+            sa.select(Interpreter.id, Interpreter.name, Interpreter.email, User.id, User.email, User.locale)
+            .outerjoin(User, User.interpreter_id == Interpreter.id)
+            .where(Interpreter.id.in_(chunk)))
+        for interpreter_id, name, own_email, user_id, login_email, locale in rows:
+            email = login_email or own_email
+            if email:
+                contacts[interpreter_id] = Contact(email, locale, user_id, name)
+    return contacts
 
 
 def enqueue(session, kind: str, recipient: str, *, event_key: str, locale: str | None = "nb",
@@ -51,7 +79,7 @@ def enqueue_many(session, messages: list[dict]) -> int:
         new = [rows[k] for k in chunk if k not in known]
         if new:
             # ON CONFLICT: a message another transaction queued meanwhile is skipped, as enqueue would.
-            session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["event_key"]), new)
+            session.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["event_key"]), new)
             queued += len(new)
     if has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
         for row in rows.values():

@@ -14,6 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from ..database import chunks, expire_loaded
 from ..models import Credential, Interpreter, Qualification
 
 CATEGORY_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
@@ -75,58 +76,75 @@ def at_least(category: str | None, minimum: str) -> bool:
     return category is not None and CATEGORY_RANK[category] <= CATEGORY_RANK[minimum]
 
 
+def verified_credentials(session, interpreter_ids) -> dict[int, list]:
+    """Each interpreter's verified credentials as rows (type, language_code, state, issued_on, valid_until), what
+    derive_categories needs, for many interpreters in a few queries (ix_credentials_interpreter_state)."""
+    held: dict[int, list] = defaultdict(list)
+    ids = list(interpreter_ids)
+    for chunk in chunks(ids, 500):
+        for row in session.execute(sa.select(
+                Credential.interpreter_id, Credential.type, Credential.language_code, Credential.state,
+                Credential.issued_on, Credential.valid_until)
+                .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified")):
+            held[row.interpreter_id].append(row)
+    return held
+
+
+def valid_on(on: date):
+    """SQL for is_valid_on: verified, issued, and not past valid_until."""
+    return sa.and_(Credential.state == "verified", Credential.issued_on <= on,
+                   sa.or_(Credential.valid_until.is_(None), Credential.valid_until >= on))
+
+
+def renewed(session, expired: list, on: date) -> set[int]:
+    """The ids of those expired credentials (rows of id, interpreter_id, type, language_code) that are renewed: the
+    same interpreter holds another credential of the same type and language valid on `on`. Expiring, such a
+    credential changes no category, for the types held in each language stay the same."""
+    valid = set()
+    for chunk in chunks(sorted({row.interpreter_id for row in expired}), 500):
+        valid.update(session.execute(sa.select(Credential.interpreter_id, Credential.type, Credential.language_code)
+                                     .where(Credential.interpreter_id.in_(chunk), valid_on(on))).tuples())
+    return {row.id for row in expired if (row.interpreter_id, row.type, row.language_code) in valid}
+
+
 def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:
     """Rewrite the stored categories of these interpreters from their credentials as of `on`.
 
-    Returns the new categories per interpreter. Only rows that differ are touched, so a recompute
-    that changes nothing writes nothing.
+    Returns the new categories per interpreter. Only rows that differ are written, each kind of change in
+    one executemany statement, so a recompute that changes nothing writes nothing.
     """
     ids = sorted(set(interpreter_ids))
-    new: dict[int, dict[str, str]] = {i: {} for i in ids}
-    old: dict[int, dict[str, str]] = {i: {} for i in ids}
-    for chunk in _chunks(ids, 500):
-        rows = session.execute(
-            sa.select(Credential.interpreter_id, Credential.type, Credential.language_code,
-                      Credential.state, Credential.issued_on, Credential.valid_until)
-            .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified")
-        )
-        held: dict[int, list[Held]] = defaultdict(list)
-        for interpreter_id, *fields in rows:
-            held[interpreter_id].append(Held(*fields))
+    new: dict[int, dict[str, str]] = {}
+    gone, changed, added = [], [], []
+    for chunk in chunks(ids, 500):
+        held = verified_credentials(session, chunk)
+        old: dict[int, dict[str, str]] = defaultdict(dict)
+        for interpreter_id, language, category in session.execute(
+                sa.select(Qualification.interpreter_id, Qualification.language_code, Qualification.category)
+                .where(Qualification.interpreter_id.in_(chunk))):
+            old[interpreter_id][language] = category
         for i in chunk:
             new[i] = derive_categories(held[i], on)
-        for q in session.scalars(sa.select(Qualification).where(Qualification.interpreter_id.in_(chunk))):
-            old[q.interpreter_id][q.language_code] = q.category
-    for i in ids:
-        _apply(session, i, old[i], new[i])
-    session.flush()
+            gone += [{"i": i, "lang": lang} for lang in old[i] if lang not in new[i]]
+            for lang, category in new[i].items():
+                row = {"i": i, "lang": lang, "category": category, "rank": CATEGORY_RANK[category]}
+                if lang not in old[i]:
+                    added.append(row)
+                elif old[i][lang] != category:
+                    changed.append(row)
+    _write(session, gone, changed, added)
     return new
 
 
-def _apply(session, interpreter_id: int, old: dict[str, str], new: dict[str, str]) -> None:
-    gone = [lang for lang in old if lang not in new]
+def _write(session, gone: list[dict], changed: list[dict], added: list[dict]) -> None:
+    table = Qualification.__table__
+    key = (table.c.interpreter_id == sa.bindparam("i")) & (table.c.language_code == sa.bindparam("lang"))
     if gone:
-        session.execute(sa.delete(Qualification).where(
-            Qualification.interpreter_id == interpreter_id, Qualification.language_code.in_(gone)
-        ))
-    for lang, category in new.items():
-        if old.get(lang) == category:
-            continue
-        if lang in old:
-            session.execute(sa.update(Qualification).where(
-                Qualification.interpreter_id == interpreter_id, Qualification.language_code == lang
-            ).values(category=category, rank=CATEGORY_RANK[category]))
-        else:
-            session.execute(sa.insert(Qualification).values(
-                interpreter_id=interpreter_id, language_code=lang,
-                category=category, rank=CATEGORY_RANK[category],
-            ))
-    if gone or new != old:
-        interpreter = session.get(Interpreter, interpreter_id)
-        if interpreter is not None:
-            session.expire(interpreter, ["qualifications"])
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+        session.execute(table.delete().where(key), gone)
+    if changed:
+        session.execute(table.update().where(key).values(category=sa.bindparam("category"),
+                                                        rank=sa.bindparam("rank")), changed)
+    if added:
+        session.execute(table.insert().values(interpreter_id=sa.bindparam("i"), language_code=sa.bindparam("lang"),
+                                              category=sa.bindparam("category"), rank=sa.bindparam("rank")), added)
+    expire_loaded(session, Interpreter, {row["i"] for row in gone + changed + added}, ["qualifications"])

@@ -8,9 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..domain import audit, notifications
-from ..domain.booking import AUDITED
+from ..domain.booking import AUDITED, message_params
+from ..domain.notifications import interpreter_contacts
 from ..models import Booking
-from .common import booking_params, interpreter_contacts
 from .context import Context
 
 
@@ -50,6 +50,6 @@ def _remind(ctx: Context) -> int:
         if contact is not None:
             notifications.enqueue(
                 session, "time_report_reminder", contact.email, event_key=f"time_report_reminder:{booking.id}",
-                locale=contact.locale, user_id=contact.user_id, name=contact.name, **booking_params(booking))
+                locale=contact.locale, user_id=contact.user_id, name=contact.name, **message_params(booking))
     session.flush()
     return len(due)

@@ -1,9 +1,24 @@
 """expire-credentials: credentials past `valid_until` expire, categories follow, bookings that lose
-their qualified interpreter are flagged, and the interpreters are told.
+their qualified interpreter are flagged, and the people concerned are told.
 
 `valid_until` is the last valid day in Norway, so a credential valid through 31 January still counts
-all that day and expires in the first run on 1 February. The expiry is one set-based UPDATE; running
-again finds nothing more to expire, so the job is idempotent.
+all that day and expires in the first run on 1 February.
+
+A credential already renewed, by another verified credential of the same interpreter, type and language
+that is valid today (qualification.renewed), is marked expired and nothing more: the types held in each
+language stay the same, so no category can change, no booking can lose its interpreter, and there is no news
+to tell. Its interpreter is not written to either: they renewed in time (the expiry reminders asked them to),
+and "your credential has expired" would alarm them for nothing. The count "renewed" says how many there were.
+
+The interpreters with an expiry that is not renewed (the count "interpreters") have their categories
+recomputed and their coming bookings checked (booking.flag_unqualified). Each of them gets one notice listing
+the credentials that expired, their categories now, and the coming assignments that were flagged; each booker
+of a flagged booking gets one message listing all of theirs, not one per booking.
+
+Everything is set-based: one UPDATE expires the due credentials and returns them, the renewals are found with
+one query per 500 interpreters, categories are rewritten with executemany statements, the flagged bookings are
+written a thousand at a time, and the messages in a few INSERTs. Running again finds nothing more to expire, so
+the job is idempotent, and every message has an event key, so nothing is queued twice.
 """
 
 from collections import defaultdict
@@ -12,7 +27,6 @@ import sqlalchemy as sa
 
 from ..domain import booking, notifications, qualification
 from ..models import Credential
-from .common import chunks, interpreter_contacts
 from .context import Context
 
 REASON = "credential expired"
@@ -21,33 +35,39 @@ REASON = "credential expired"
 def run(ctx: Context) -> dict[str, int]:
     session, today = ctx.session, ctx.today
     expired = session.execute(
-        sa.update(Credential)
-        .where(Credential.state == "verified", Credential.valid_until < today)
+        sa.update(Credential).where(Credential.state == "verified", Credential.valid_until < today)
         .values(state="expired", updated_at=ctx.now)
         .returning(Credential.id, Credential.interpreter_id, Credential.type, Credential.language_code,
                    Credential.valid_until)
         .execution_options(synchronize_session=False)).all()
+    renewed = qualification.renewed(session, expired, today)
     by_interpreter: dict[int, list] = defaultdict(list)
-    for row in expired:
-        by_interpreter[row.interpreter_id].append(row)
+    for row in sorted(expired, key=lambda r: r.id):
+        if row.id not in renewed:
+            by_interpreter[row.interpreter_id].append(row)
     ids = sorted(by_interpreter)
     categories = qualification.recompute(session, ids, today)
-    flagged = sum(booking.flag_unqualified(session, chunk, ctx.now, REASON) for chunk in chunks(ids))
-    notified = _tell_interpreters(session, by_interpreter, categories, today)
-    return {"expired": len(expired), "interpreters": len(ids), "bookings_flagged": flagged, "notified": notified}
+    flagged = booking.flag_unqualified(session, ids, ctx.now, REASON, tell_interpreters=False, categories=categories)
+    notified = _tell_interpreters(session, by_interpreter, categories, flagged, today)
+    return {"expired": len(expired), "renewed": len(renewed), "interpreters": len(ids),
+            "bookings_flagged": sum(len(b) for b in flagged.values()), "notified": notified}
 
 
-def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict], today) -> int:
-    contacts = interpreter_contacts(session, by_interpreter)
+def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict],
+                       flagged: dict[int, list[dict]], today) -> int:
+    """One notice each: what expired, the categories now, and the coming assignments flagged because of it."""
+    contacts = notifications.interpreter_contacts(session, by_interpreter)
     messages = []
     for interpreter_id, rows in by_interpreter.items():
         contact = contacts.get(interpreter_id)
         if contact is None:
             continue
         credentials = [{"type": r.type, "language": r.language_code, "valid_until": r.valid_until.isoformat()}
-                       for r in sorted(rows, key=lambda r: r.id)]
+                       for r in rows]
+        # The first credential names the event: another expiry later the same day is news of its own.
         messages.append(dict(
             kind="credential_expired", recipient=contact.email, locale=contact.locale, user_id=contact.user_id,
-            event_key=f"credential_expired:{interpreter_id}:{today}", name=contact.name, credentials=credentials,
-            categories=dict(sorted(categories.get(interpreter_id, {}).items()))))
+            event_key=f"credential_expired:{interpreter_id}:{today}:{rows[0].id}", name=contact.name,
+            credentials=credentials, categories=dict(sorted(categories.get(interpreter_id, {}).items())),
+            bookings=flagged.get(interpreter_id, [])))
     return notifications.enqueue_many(session, messages)

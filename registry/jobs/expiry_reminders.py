@@ -14,9 +14,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from ..database import chunks
 from ..domain import notifications
+from ..domain.notifications import interpreter_contacts
 from ..models import Credential, CredentialReminder
-from .common import chunks, interpreter_contacts
 from .context import Context
 
 

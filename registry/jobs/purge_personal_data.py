@@ -17,9 +17,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from ..database import chunks
 from ..domain import audit, evidence
 from ..models import Application, Booking, Credential, JobRun, OutboxMessage, UserSession
-from .common import chunks
 from .context import Context
 
 BOOKING_TEXT = ("description", "address", "meeting_url", "contact_name", "contact_phone", "cancel_reason",

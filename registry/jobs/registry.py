@@ -86,6 +86,7 @@ OUTCOME_LABELS = {"running": _l("Running"), "ok": _l("Completed"), "failed": _l(
 TRIGGER_LABELS = {"schedule": _l("On schedule"), "manual": _l("By command"), "admin": _l("By an administrator")}
 COUNT_LABELS = {
     "expired": _l("Credentials expired"),
+    "renewed": _l("Of those, already renewed"),
     "interpreters": _l("Interpreters affected"),
     "bookings_flagged": _l("Bookings flagged"),
     "notified": _l("Interpreters told"),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import time_machine
 
 from registry.domain import booking as b
+from registry.domain import notifications
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.times import AmbiguousTime, to_utc
 from registry.models import Absence, AuditEntry, Booking, BookingOffer, OutboxMessage, WorkingHours
@@ -322,11 +323,43 @@ def test_series_limits(session, world):
 def test_flag_unqualified(session, world):
     made = b.request_direct(session, world["booker"], world["omar"].register_number, details(), NOW, RULES)
     session.commit()
-    assert b.flag_unqualified(session, [world["omar"].id], NOW, "test") == 0  # still qualified: nothing
+    assert b.flag_unqualified(session, [world["omar"].id], NOW, "test") == {}  # still qualified: nothing
     world["omar"].status = "suspended"
-    assert b.flag_unqualified(session, [world["omar"].id], NOW, "suspended") == 1
+    flagged = b.flag_unqualified(session, [world["omar"].id], NOW, "suspended")
+    assert [x["booking_id"] for x in flagged[world["omar"].id]] == [made.id]
     assert made.warnings == ["interpreter_not_qualified"]
-    assert b.flag_unqualified(session, [world["omar"].id], NOW, "suspended") == 0
+    assert b.flag_unqualified(session, [world["omar"].id], NOW, "suspended") == {}
+
+
+def test_flagged_bookings_are_told_once_to_each_person_in_one_list(app, session, world):
+    """A suspension flags the interpreter's coming bookings: each booker gets one message listing theirs, and the
+    interpreter one listing all of them, each with the audit entry of the booking's change."""
+    made = [b.request_direct(session, world["booker"], world["omar"].register_number,
+                             details(start=oslo(day, 10)), NOW, RULES)
+            for day in (TUESDAY + timedelta(days=1), TUESDAY)]
+    made.append(b.request_direct(session, world["other"], world["omar"].register_number,
+                                 details(start=oslo(TUESDAY + timedelta(days=2), 10)), NOW, RULES))
+    session.execute(sa.delete(OutboxMessage))
+    world["omar"].status = "suspended"
+    session.commit()
+
+    flagged = b.flag_unqualified(session, [world["omar"].id], NOW, "status:suspended")
+    session.commit()
+
+    assert [x["booking_id"] for x in flagged[world["omar"].id]] == [made[1].id, made[0].id, made[2].id]
+    told = {m.recipient: m for m in session.scalars(sa.select(OutboxMessage))}
+    assert set(told) == {"booker@helse.example", "booker@nav.example", "omar@example.no"}
+    assert [x["booking_id"] for x in told["booker@helse.example"].params["bookings"]] == [made[1].id, made[0].id]
+    assert [x["booking_id"] for x in told["booker@nav.example"].params["bookings"]] == [made[2].id]
+    with app.app_context():
+        subject, body = notifications.render(told["omar@example.no"])
+    assert subject == "3 kommende oppdrag du har, er markert"
+    assert "Du kan ikke lenger ta disse 3 kommende oppdragene" in body
+    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.flagged_not_qualified")
+                              .order_by(AuditEntry.id)).all()
+    assert [int(e.object_id) for e in entries] == sorted(m.id for m in made)
+    assert all(e.after["note"] == "status:suspended" and e.after["warn_not_qualified"] is True
+               and e.before["warn_not_qualified"] is False for e in entries)
 
 
 def test_the_database_itself_refuses_overlaps(session, world):

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry.domain.qualification import Held, at_least, derive_categories, recompute
-from registry.models import Credential, Qualification
+from registry.models import Credential, Interpreter, Qualification
 from tests.helpers import TODAY, interpreter
 
 ON = date(2027, 3, 1)
@@ -115,3 +115,36 @@ def test_recompute_as_of_a_later_date_drops_what_has_run_out(session):
     assert stored(session, person.id) == {"ar": "A"}
     recompute(session, [person.id], date(2027, 3, 11))
     assert stored(session, person.id) == {"ar": "C"}
+
+
+def test_recompute_of_many_interpreters_writes_only_what_changed(session):
+    """Categories that stay are not written; the rest are inserted, updated or deleted in one call for all."""
+    same = interpreter(session, "Sara Said", email="sara@example.no", credentials=[("authorisation", "so")])
+    changed = interpreter(session, "Omar Osman", email="omar@example.no",
+                          credentials=[("authorisation", "ar"), ("basic_course", "pl")])
+    session.execute(sa.update(Credential).values(state="revoked")
+                    .where(Credential.interpreter_id == changed.id, Credential.language_code == "pl"))
+    session.add(Credential(interpreter_id=changed.id, type="bachelor", language_code="ar", state="verified",
+                           issued_on=date(2021, 1, 1)))
+    session.add(Credential(interpreter_id=changed.id, type="basic_course", language_code="ti", state="verified",
+                           issued_on=date(2021, 1, 1)))
+    session.commit()
+    loaded = session.get(Interpreter, changed.id)
+    assert {q.language_code: q.category for q in loaded.qualifications} == {"ar": "C", "pl": "D"}
+    ids, statements = [same.id, changed.id], []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        result = recompute(session, ids, TODAY)
+    finally:
+        sa.event.remove(session.get_bind(), "before_cursor_execute", seen)
+    assert result == {same.id: {"so": "C"}, changed.id: {"ar": "A", "ti": "D"}}
+    # The interpreter already loaded sees its new categories without being loaded again for the recompute.
+    assert not any(s.lstrip().upper().startswith("SELECT INTERPRETERS") for s in statements)
+    assert {q.language_code: q.category for q in loaded.qualifications} == {"ar": "A", "ti": "D"}
+    assert stored(session, same.id) == {"so": "C"} and stored(session, changed.id) == {"ar": "A", "ti": "D"}
+    writes = [s.split()[0] for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert sorted(writes) == ["DELETE", "INSERT", "UPDATE"]

@@ -40,7 +40,7 @@ def test_jobs_list_shows_every_job_with_schedule_last_run_outcome_and_counts(cli
                          "close-bookings", "deliver-outbox", "purge-personal-data"}
     assert "15 1 * * *" in rows["expire-credentials"]
     assert "2027-02-01 01:15 +0100" in rows["expire-credentials"]
-    assert "ok" in rows["expire-credentials"] and "expired=1, interpreters=1" in rows["expire-credentials"]
+    assert "ok" in rows["expire-credentials"] and "expired=1, renewed=0, interpreters=1" in rows["expire-credentials"]
     assert "never" in rows["deliver-outbox"]
 
 
@@ -137,7 +137,10 @@ def test_two_processes_at_the_same_moment_do_everything_once(app, session, secon
     assert session.scalars(sa.select(Credential.state).where(Credential.type == "bachelor")).all() == ["expired"] * 30
     assert session.scalar(sa.select(sa.func.count(Booking.id)).where(Booking.warn_not_qualified)) == 30
     kinds = session.execute(sa.select(OutboxMessage.kind, sa.func.count()).group_by(OutboxMessage.kind)).all()
-    assert dict(kinds) == {"credential_expired": 30, "booking_flagged": 60}
+    # Each interpreter's notice lists their flagged booking; the one booker gets one message listing all 30.
+    assert dict(kinds) == {"credential_expired": 30, "booking_flagged": 1}
+    (digest,) = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "booking_flagged")).all()
+    assert len(digest.params["bookings"]) == 30
     flagged = session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
         AuditEntry.action == "booking.flagged_not_qualified"))
     assert flagged == 30

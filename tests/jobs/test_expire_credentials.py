@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.domain import notifications
-from registry.models import AuditEntry, Booking, Credential, Interpreter, OutboxMessage, Qualification
+from registry.domain import audit, notifications
+from registry.domain.booking import AUDITED
+from registry.models import Agency, AuditEntry, Booking, Credential, Interpreter, OutboxMessage, Qualification
 from tests.helpers import interpreter, user
 from tests.jobs.conftest import make_booking, messages, oslo, run_direct
 
@@ -43,7 +44,7 @@ def test_a_credential_is_valid_through_its_last_day_and_expires_the_next(app, se
     just_after = oslo(LAST_DAY + timedelta(days=1), 0, 5)
     assert just_after.date() == LAST_DAY
     counts = run_direct(app, session, "expire-credentials", just_after)
-    assert counts == {"expired": 1, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
+    assert counts == {"expired": 1, "renewed": 0, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
     assert states(session) == ["verified", "expired"]
     assert categories(session, amina) == {"ar": "C"}
 
@@ -64,12 +65,12 @@ def test_running_twice_changes_nothing_more(app, session, amina, booker):
     make_booking(session, booker, amina, oslo(date(2027, 2, 10), 10), min_category="B")
     day_after = oslo(date(2027, 2, 1), 1, 15)
     first = run_direct(app, session, "expire-credentials", day_after)
-    assert first == {"expired": 1, "interpreters": 1, "bookings_flagged": 1, "notified": 1}
+    assert first == {"expired": 1, "renewed": 0, "interpreters": 1, "bookings_flagged": 1, "notified": 1}
     outbox, audit = count(session, OutboxMessage), count(session, AuditEntry)
 
     for later in (day_after, day_after + timedelta(hours=1), day_after + timedelta(days=3)):
         again = run_direct(app, session, "expire-credentials", later)
-        assert again == {"expired": 0, "interpreters": 0, "bookings_flagged": 0, "notified": 0}
+        assert again == {"expired": 0, "renewed": 0, "interpreters": 0, "bookings_flagged": 0, "notified": 0}
     assert (count(session, OutboxMessage), count(session, AuditEntry)) == (outbox, audit)
     assert states(session) == ["verified", "expired"]
 
@@ -93,12 +94,118 @@ def test_an_expiry_below_a_bookings_category_flags_it_and_tells_booker_and_inter
     flagged = {b.id: b.warn_not_qualified for b in session.scalars(sa.select(Booking))}
     assert flagged == {needs_b.id: True, needs_c.id: False, past.id: False, requested.id: True}
     assert session.get(Booking, needs_b.id).warnings == ["interpreter_not_qualified"]
-    told = sorted((m.recipient, m.params["booking_id"]) for m in messages(session, "booking_flagged"))
-    assert told == sorted([("booker@helse.example", needs_b.id), ("amina@example.no", needs_b.id),
-                           ("booker@helse.example", requested.id), ("amina@example.no", requested.id)])
-    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.flagged_not_qualified")).all()
-    assert sorted(int(e.object_id) for e in entries) == sorted([needs_b.id, requested.id])
-    assert all(e.actor_label == "system" and e.after["note"] == "credential expired" for e in entries)
+    # One message to the booker listing both; the interpreter's are in her notice of the expiry.
+    (to_booker,) = messages(session, "booking_flagged")
+    assert to_booker.recipient == "booker@helse.example"
+    assert [x["booking_id"] for x in to_booker.params["bookings"]] == [needs_b.id, requested.id]
+    (notice,) = messages(session, "credential_expired")
+    assert [x["booking_id"] for x in notice.params["bookings"]] == [needs_b.id, requested.id]
+    subject, body = render(app, notice)
+    assert "These 2 coming assignments need a higher category than you now hold." in body
+    assert f"Booking {needs_b.id}: Arabic, " in body and f"Booking {requested.id}: Arabic, " in body
+
+    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.flagged_not_qualified")
+                              .order_by(AuditEntry.id)).all()
+    assert [int(e.object_id) for e in entries] == [needs_b.id, requested.id]
+    assert all(e.actor_label == "system" and e.object_type == "booking" for e in entries)
+    # The entry holds what the booking domain's own entries hold: the audited fields before and after.
+    after = audit.clean(audit.snapshot(session.get(Booking, needs_b.id), AUDITED))
+    assert entries[0].before == after | {"warn_not_qualified": False}
+    assert entries[0].after == after | {"note": "credential expired"}
+
+
+def test_each_booker_gets_one_message_listing_their_flagged_bookings(app, session, amina, booker):
+    """Three bookings lose their interpreter in one night: the booker gets one message listing the three."""
+    omar = interpreter(session, "Omar Osman", email="omar@example.no", today=date(2027, 1, 1), credentials=[
+        ("bachelor", "ar", {"valid_until": LAST_DAY})])
+    other = user(session, "other@helse.example", name="Olav Annen", locale="nb",
+                 agency=session.get(Agency, booker.agency_id))
+    made = [make_booking(session, booker, amina, oslo(date(2027, 2, 10), 10), min_category="A"),
+            make_booking(session, booker, omar, oslo(date(2027, 2, 9), 10), min_category="C"),
+            make_booking(session, booker, amina, oslo(date(2027, 2, 11), 10), min_category="B"),
+            make_booking(session, other, omar, oslo(date(2027, 2, 12), 10), min_category="D")]
+
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+
+    assert counts == {"expired": 2, "renewed": 0, "interpreters": 2, "bookings_flagged": 4, "notified": 2}
+    digests = {m.recipient: m for m in messages(session, "booking_flagged")}
+    assert set(digests) == {"booker@helse.example", "other@helse.example"}
+    mine = digests["booker@helse.example"]
+    # By start time, whoever the interpreter.
+    assert [x["booking_id"] for x in mine.params["bookings"]] == [made[1].id, made[0].id, made[2].id]
+    subject, body = render(app, mine)
+    assert subject == "3 bookings have an interpreter who no longer holds the required category"
+    assert body.startswith("Hello Bo Bestiller,")
+    assert "The interpreters of these 3 coming assignments no longer hold the category they need." in body
+    assert all(f"Booking {b.id}: Arabic, " in body for b in made[:3])
+    assert sum(line.startswith("Booking ") for line in body.splitlines()) == 3
+    subject, body = render(app, digests["other@helse.example"])
+    assert subject == "Tolken har ikke lenger kategorien som kreves"
+    assert f"Bestilling {made[3].id}: arabisk" in body
+
+    # A second run tells nobody anything again.
+    again = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 2, 15))
+    assert again["bookings_flagged"] == 0
+    assert len(messages(session)) == 4
+
+
+def test_a_renewed_credential_expires_quietly(app, session, amina, booker):
+    """The old row of a credential renewed in time expires, and nothing else changes: no category, no booking, no
+    message. The interpreter knew; the renewal is what they did about it."""
+    renewal = Credential(interpreter_id=amina.id, type="bachelor", language_code="ar", state="verified",
+                         issued_on=date(2027, 1, 15), valid_until=date(2032, 1, 31))
+    session.add(renewal)
+    session.commit()
+    booking = make_booking(session, booker, amina, oslo(date(2027, 2, 10), 10), min_category="A")
+
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+
+    assert counts == {"expired": 1, "renewed": 1, "interpreters": 0, "bookings_flagged": 0, "notified": 0}
+    assert states(session) == ["verified", "expired", "verified"]
+    assert categories(session, amina) == {"ar": "A"}
+    assert session.get(Booking, booking.id).warn_not_qualified is False
+    assert messages(session) == []
+
+
+@pytest.mark.parametrize("renewal", [
+    {"issued_on": date(2027, 2, 2)},  # not valid yet
+    {"state": "pending"},  # not verified
+    {"language_code": "so"},  # another language
+    {"valid_until": date(2027, 1, 31)},  # runs out too
+])
+def test_only_a_valid_verified_credential_of_the_same_type_and_language_renews(app, session, amina, renewal):
+    values = dict(interpreter_id=amina.id, type="bachelor", language_code="ar", state="verified",
+                  issued_on=date(2027, 1, 15), valid_until=date(2032, 1, 31)) | renewal
+    session.add(Credential(**values))
+    session.commit()
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+    assert (counts["renewed"], counts["interpreters"], counts["notified"]) == (0, 1, 1)
+    assert categories(session, amina)["ar"] == "C"
+
+
+def test_the_notice_lists_only_what_was_not_renewed(app, session, booker):
+    person = interpreter(session, "Sara Said", email="sara@example.no", today=date(2027, 1, 1), credentials=[
+        ("authorisation", "so", {"valid_until": LAST_DAY}), ("authorisation", "so"),
+        ("basic_course", "ti", {"valid_until": LAST_DAY})])
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+    assert counts == {"expired": 2, "renewed": 1, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
+    (notice,) = messages(session, "credential_expired")
+    assert notice.params["credentials"] == [{"type": "basic_course", "language": "ti", "valid_until": "2027-01-31"}]
+    assert notice.params["bookings"] == []
+    assert categories(session, person) == {"so": "C"}
+    subject, body = render(app, notice)
+    assert "coming assignment" not in body
+
+
+def test_a_message_queued_before_the_lists_still_renders(app, session):
+    """Messages queued with one booking's fields, before the lists came, are delivered as they were."""
+    old = OutboxMessage(event_key="booking_flagged:1:x", kind="booking_flagged", recipient="a@example.no",
+                        locale="en", params={"name": "Bo", "booking_id": 7, "language": "ar", "modality": "video",
+                                             "starts_at": "2027-02-10T09:00:00+00:00",
+                                             "ends_at": "2027-02-10T10:00:00+00:00", "agency": "Helse"})
+    subject, body = render(app, old)
+    assert subject == "The interpreter no longer holds the required category"
+    assert "Booking 7: Arabic, " in body and "Public body: Helse" in body
 
 
 def test_an_expiry_that_keeps_the_category_flags_nothing(app, session, booker):
@@ -109,7 +216,7 @@ def test_an_expiry_that_keeps_the_category_flags_nothing(app, session, booker):
 
     counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
 
-    assert counts == {"expired": 1, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
+    assert counts == {"expired": 1, "renewed": 0, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
     assert categories(session, omar) == {"ar": "B"}
     assert session.get(Booking, booking.id).warn_not_qualified is False
     assert messages(session, "booking_flagged") == []

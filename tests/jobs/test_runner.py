@@ -43,7 +43,7 @@ def test_a_scheduled_run_is_recorded_once_per_period(session, expiring):
     (record,) = runs(session)
     assert (record.job, record.period_key, record.trigger, record.outcome) == (
         "expire-credentials", "2027-02-01", "schedule", "ok")
-    assert record.counts == {"expired": 1, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
+    assert record.counts == {"expired": 1, "renewed": 0, "interpreters": 1, "bookings_flagged": 0, "notified": 1}
     assert record.as_of == NOW and record.finished_at is not None and record.error is None
     assert len(messages(session, "credential_expired")) == 1
 
