@@ -102,8 +102,9 @@ def renewed(session, expired: list, on: date) -> set[int]:
     credential changes no category, for the types held in each language stay the same."""
     valid = set()
     for chunk in chunks(sorted({row.interpreter_id for row in expired}), 500):
-        valid.update(session.execute(sa.select(Credential.interpreter_id, Credential.type, Credential.language_code)
-                                     .where(Credential.interpreter_id.in_(chunk), valid_on(on))).tuples())
+        valid.update(tuple(row) for row in session.execute(
+            sa.select(Credential.interpreter_id, Credential.type, Credential.language_code)
+            .where(Credential.interpreter_id.in_(chunk), valid_on(on))))
     return {row.id for row in expired if (row.interpreter_id, row.type, row.language_code) in valid}
 
 
