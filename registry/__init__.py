@@ -33,10 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import i18n
     from .auth import sessions
-    from .database import configure_engine
+    from .database import configure_engine, end_reads_with_commit
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
+    end_reads_with_commit(app)
     limiter.init_app(app)
     sessions.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
