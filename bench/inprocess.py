@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from registry.database import finish_read
 from registry.domain.availability import Slot, find_available
 from registry.domain.clock import OSLO, now
 from registry.domain.languages import LANGUAGE_CODES
@@ -71,6 +72,7 @@ def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) 
                     started = time.perf_counter()
                     result = find_available(db.session, slot, limit=SEARCH_LIMIT)
                     elapsed = (time.perf_counter() - started) * 1000
+                    finish_read(db.session())  # as a read request ends (registry.database.end_reads_with_commit)
                     db.session.remove()
                     n += 1
                     if n > WARM_UP:

@@ -120,12 +120,15 @@ def end_reads_with_commit(app) -> None:
 
     @app.teardown_request
     def _end_read(error) -> None:
-        if error is not None or request.method not in SAFE_METHODS or _writing.get():
-            return
-        session = db.session()
-        if not session.in_transaction() or session.new or session.dirty or session.deleted:
-            return
-        try:
-            session.commit()
-        except sa.exc.SQLAlchemyError:
-            session.rollback()
+        if error is None and request.method in SAFE_METHODS and not _writing.get():
+            finish_read(db.session())
+
+
+def finish_read(session) -> None:
+    """End a read transaction with COMMIT when it holds no pending change (see end_reads_with_commit)."""
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    try:
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        session.rollback()
