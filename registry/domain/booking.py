@@ -243,6 +243,11 @@ TAKEN = _l("Thank you, but another interpreter took this assignment first.")
 SLOT_TAKEN = _l("The interpreter was booked by someone else a moment ago. Choose another time or interpreter.")
 
 
+# PostgreSQL's codes for a transaction it chose to stop: two requests inserting overlapping bookings each wait
+# for the other while checking the exclusion constraint, and one is stopped as a deadlock.
+LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
 def _insert_holding(session, booking: Booking) -> None:
     """Insert or update a slot-holding booking; the database refuses an overlap (a lost race: 409)."""
     try:
@@ -251,6 +256,10 @@ def _insert_holding(session, booking: Booking) -> None:
             session.flush()
     except sa.exc.IntegrityError:
         raise Conflict(SLOT_TAKEN, "start") from None
+    except sa.exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES:
+            raise Conflict(SLOT_TAKEN, "start") from None
+        raise
 
 
 def create_open(session, booker: User, d: Details, now: datetime, rules: Rules) -> Booking:
