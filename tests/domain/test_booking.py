@@ -391,3 +391,65 @@ def test_on_site_needs_a_municipality(session, world):
         b.request_direct(session, world["booker"], world["amina"].register_number,
                          details(modality="onsite", address="Storgata 1"), NOW, RULES)
     assert refused.value.field == "municipality"
+
+
+def test_a_booking_that_waits_for_an_overlapping_one_is_a_lost_race_never_an_error(app, session, world):
+    """Two transactions insert overlapping bookings for one interpreter, and the first then asks for time that
+    overlaps the second's. PostgreSQL: each waits for the other while checking the exclusion constraint, and one
+    is stopped as a deadlock; for the booking that is a lost race (the slot is taken: 409), not an error. SQLite:
+    one writer at a time, so the second waits for the first to commit and then finds its slot taken."""
+    import threading
+
+    from sqlalchemy import orm
+
+    from registry.extensions import db
+
+    postgresql = session.get_bind().dialect.name == "postgresql"
+
+    def row(start, end):
+        return Booking(agency_id=world["booker"].agency_id, booker_id=world["booker"].id,
+                       interpreter_id=world["amina"].id, status="requested", language_code="ar", min_category="C",
+                       modality="video", starts_at=start, ends_at=end, sector="health")
+
+    first, second = orm.Session(db.engine), orm.Session(db.engine)
+    outcome = {}
+
+    def second_books():
+        try:
+            b._insert_holding(second, row(oslo(TUESDAY, 10, 30), oslo(TUESDAY, 11, 30)))
+            second.commit()
+            outcome["second"] = "booked"
+        except Conflict as refused:
+            second.rollback()
+            outcome["second"] = f"refused: {refused.field}"
+
+    try:
+        first.add(row(oslo(TUESDAY, 10), oslo(TUESDAY, 11)))
+        first.flush()
+        waiting = threading.Thread(target=second_books)
+        waiting.start()
+        for _ in range(100):  # until the second waits for the first
+            if postgresql and first.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                break
+            threading.Event().wait(0.05)
+        first.add(row(oslo(TUESDAY, 11, 15), oslo(TUESDAY, 12)))
+        try:
+            first.flush()
+            first.commit()
+            outcome["first"] = "booked"
+        except sa.exc.OperationalError:  # chosen as the deadlock's victim
+            first.rollback()
+            outcome["first"] = "stopped"
+        waiting.join(30)
+    finally:
+        first.close()
+        second.close()
+    if postgresql:
+        # One of the two is stopped, the other keeps its time; the booking stopped is refused, never an error.
+        assert outcome in ({"first": "booked", "second": "refused: start"}, {"first": "stopped", "second": "booked"})
+    else:
+        assert outcome == {"first": "booked", "second": "refused: start"}
+    session.rollback()  # a fresh look: this session's read may have begun before the others committed
+    held = session.scalars(sa.select(Booking).where(Booking.interpreter_id == world["amina"].id)).all()
+    assert len(held) in (1, 2) and not any(x.starts_at < y.ends_at and y.starts_at < x.ends_at
+                                           for x in held for y in held if x is not y)
