@@ -8,15 +8,14 @@ from ..access import roles
 from ..agency.views import me
 from ..domain import admin_records, clock, sanction_decisions
 from ..domain import interpreter_record as record
-from ..domain.errors import Conflict, DomainError, InvalidInput
 from ..extensions import db
-from ..interpreter.forms import CREDENTIAL_TYPE, show_errors
+from ..interpreter.forms import CREDENTIAL_TYPE
 from ..interpreter.views import language_options, place_choices
 from ..labels import GENDER, STATUS
 from ..models.credential import CREDENTIAL_TYPES
 from ..models.interpreter import STATUSES
 from . import forms
-from .views import bp
+from .views import bp, submit_form
 
 
 @bp.get("/interpreters")
@@ -108,22 +107,21 @@ def edit_interpreter(register_number: int):
 def correct_interpreter(register_number: int):
     interpreter = record.find(db.session, register_number)
     form = forms.CorrectionForm()
-    if not form.validate_on_submit():
-        return _edit_page(interpreter, form, 422)
-    try:
-        changed = record.correct(
+    return submit_form(
+        form, lambda: record.correct(
             db.session, me(), interpreter, name=form.name.data, gender=form.gender.data,
             birth_date=form.birth_date.data, email=form.email.data, phone=form.phone.data,
             publish_contact=form.publish_contact.data, county=form.county.data, municipality=form.municipality.data,
             modalities=form.modalities.data, availability=form.availability.data, status=form.status.data,
-            now=clock.now(), ip=request.remote_addr)
-    except DomainError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _edit_page(record.find(db.session, register_number), form, 409 if isinstance(error, Conflict) else 422)
-    db.session.commit()
-    flash(_("The changes are saved.") if changed else _("Nothing was changed."), "success")
-    return _back(register_number)
+            now=clock.now(), ip=request.remote_addr),
+        lambda status: _edit_page(record.find(db.session, register_number), form, status),
+        lambda changed: _saved(_("The changes are saved.") if changed else _("Nothing was changed."),
+                               register_number))
+
+
+def _saved(message: str, register_number: int, anchor: str | None = None):
+    flash(message, "success")
+    return _back(register_number, anchor)
 
 
 # Credentials ----------------------------------------------------------------------------------------
@@ -133,20 +131,13 @@ def correct_interpreter(register_number: int):
 def add_credential(register_number: int):
     interpreter = record.find(db.session, register_number)
     form = forms.NewCredentialForm(prefix="cred")
-    if not form.validate_on_submit():
-        return _record_page(register_number, 422, credential_form=form, failed="credential")
-    try:
-        admin_records.add_verified_credential(
+    return submit_form(
+        form, lambda: admin_records.add_verified_credential(
             db.session, me(), interpreter, type=form.type.data, language=form.language.data or None,
-            issued_on=form.issued_on.data, valid_until=form.valid_until.data, now=clock.now(), ip=request.remote_addr)
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _record_page(register_number, 409 if isinstance(error, Conflict) else 422, credential_form=form,
-                            failed="credential")
-    db.session.commit()
-    flash(_("The credential is recorded as verified; the categories are updated."), "success")
-    return _back(register_number, "credentials-heading")
+            issued_on=form.issued_on.data, valid_until=form.valid_until.data, now=clock.now(), ip=request.remote_addr),
+        lambda status: _record_page(register_number, status, credential_form=form, failed="credential"),
+        lambda _result: _saved(_("The credential is recorded as verified; the categories are updated."),
+                               register_number, "credentials-heading"))
 
 
 @bp.post("/interpreters/<int:register_number>/credentials/<int:credential_id>/valid-until")
@@ -155,18 +146,13 @@ def set_valid_until(register_number: int, credential_id: int):
     interpreter = record.find(db.session, register_number)
     record.credential_of(db.session, interpreter, credential_id)
     form = forms.ValidUntilForm(prefix=f"vu{credential_id}")
-    if not form.validate_on_submit():
-        return _record_page(register_number, 422, valid_form=form, credential_id=credential_id, failed="valid")
-    try:
-        record.set_valid_until(db.session, me(), interpreter, credential_id, form.valid_until.data, clock.now(),
-                               ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _record_page(register_number, 422, valid_form=form, credential_id=credential_id, failed="valid")
-    db.session.commit()
-    flash(_("The validity is saved; the categories are updated."), "success")
-    return _back(register_number, "credentials-heading")
+    return submit_form(
+        form, lambda: record.set_valid_until(db.session, me(), interpreter, credential_id, form.valid_until.data,
+                                             clock.now(), ip=request.remote_addr),
+        lambda status: _record_page(register_number, status, valid_form=form, credential_id=credential_id,
+                                    failed="valid"),
+        lambda _result: _saved(_("The validity is saved; the categories are updated."), register_number,
+                               "credentials-heading"))
 
 
 @bp.post("/interpreters/<int:register_number>/credentials/<int:credential_id>/revoke")
@@ -175,18 +161,13 @@ def revoke_credential(register_number: int, credential_id: int):
     interpreter = record.find(db.session, register_number)
     record.credential_of(db.session, interpreter, credential_id)
     form = forms.ReasonForm(prefix=f"rv{credential_id}")
-    if not form.validate_on_submit():
-        return _record_page(register_number, 422, revoke_form=form, credential_id=credential_id, failed="revoke")
-    try:
-        record.revoke_credential(db.session, me(), interpreter, credential_id, form.reason.data, clock.now(),
-                                 ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _record_page(register_number, 422, revoke_form=form, credential_id=credential_id, failed="revoke")
-    db.session.commit()
-    flash(_("The credential is revoked; the categories are updated."), "success")
-    return _back(register_number, "credentials-heading")
+    return submit_form(
+        form, lambda: record.revoke_credential(db.session, me(), interpreter, credential_id, form.reason.data,
+                                               clock.now(), ip=request.remote_addr),
+        lambda status: _record_page(register_number, status, revoke_form=form, credential_id=credential_id,
+                                    failed="revoke"),
+        lambda _result: _saved(_("The credential is revoked; the categories are updated."), register_number,
+                               "credentials-heading"))
 
 
 # Sanctions ------------------------------------------------------------------------------------------
@@ -196,24 +177,21 @@ def revoke_credential(register_number: int, credential_id: int):
 def record_sanction(register_number: int):
     interpreter = record.find(db.session, register_number)
     form = forms.SanctionForm(prefix="sanction")
-    if not form.validate_on_submit():
-        return _record_page(register_number, 422, sanction_form=form, failed="sanction")
-    try:
-        sanction = sanction_decisions.decide(
+
+    def recorded(sanction):
+        if sanction.kind in ("suspension", "exclusion"):
+            return _saved(_("The decision is recorded. %(name)s is out of the public register and booking search; "
+                            "the bookers of their coming assignments are told.", name=interpreter.name),
+                          register_number, "sanctions-heading")
+        return _saved(_("The decision is recorded."), register_number, "sanctions-heading")
+
+    return submit_form(
+        form, lambda: sanction_decisions.decide(
             db.session, me(), interpreter, kind=form.kind.data, reason=form.reason.data,
             decided_on=form.decided_on.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-            now=clock.now(), ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _record_page(register_number, 422, sanction_form=form, failed="sanction")
-    db.session.commit()
-    if sanction.kind in ("suspension", "exclusion"):
-        flash(_("The decision is recorded. %(name)s is out of the public register and booking search; the bookers "
-                "of their coming assignments are told.", name=interpreter.name), "success")
-    else:
-        flash(_("The decision is recorded."), "success")
-    return _back(register_number, "sanctions-heading")
+            now=clock.now(), ip=request.remote_addr),
+        lambda status: _record_page(register_number, status, sanction_form=form, failed="sanction"),
+        recorded)
 
 
 @bp.post("/interpreters/<int:register_number>/sanctions/<int:sanction_id>/last-day")
@@ -221,17 +199,11 @@ def record_sanction(register_number: int):
 def set_sanction_last_day(register_number: int, sanction_id: int):
     interpreter = record.find(db.session, register_number)
     form = forms.LastDayForm(prefix=f"end{sanction_id}")
-    if not form.validate_on_submit():
-        return _record_page(register_number, 422, end_form=form, sanction_id=sanction_id, failed="end")
-    try:
-        sanction = sanction_decisions.set_last_day(db.session, me(), interpreter, sanction_id, form.ends_on.data,
-                                                   clock.now(), ip=request.remote_addr)
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return _record_page(register_number, 422, end_form=form, sanction_id=sanction_id, failed="end")
-    db.session.commit()
-    flash(_("The last day is set to %(date)s. The scheduled job lifts it the day after; run the job “End sanctions” "
-            "on the jobs page to lift it at once once that day has passed.",
-            date=format_date(sanction.ends_on, "long")), "success")
-    return _back(register_number, "sanctions-heading")
+    return submit_form(
+        form, lambda: sanction_decisions.set_last_day(db.session, me(), interpreter, sanction_id, form.ends_on.data,
+                                                      clock.now(), ip=request.remote_addr),
+        lambda status: _record_page(register_number, status, end_form=form, sanction_id=sanction_id, failed="end"),
+        lambda sanction: _saved(
+            _("The last day is set to %(date)s. The scheduled job lifts it the day after; run the job “End sanctions” "
+              "on the jobs page to lift it at once once that day has passed.",
+              date=format_date(sanction.ends_on, "long")), register_number, "sanctions-heading"))

@@ -13,7 +13,7 @@ from ..domain.errors import InvalidInput
 from ..extensions import db
 from ..interpreter.forms import CREDENTIAL_TYPE, show_errors
 from . import forms
-from .views import bp
+from .views import bp, submit_form
 
 
 def _label(credential) -> str:
@@ -93,18 +93,8 @@ def queue_application(application_id: int):
     return _application_page(rules.get_application(db.session, application_id))
 
 
-def _decide(form, page, reload, act, done: str):
-    """One decision on the queue: a valid form, then the domain; refused input re-renders with 422."""
-    if not form.validate_on_submit():
-        return page(reload(), form, 422)
-    try:
-        act()
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return page(reload(), form, 422)
-    db.session.commit()
-    flash(done, "success")
+def _to_queue(message: str):
+    flash(message, "success")
     return redirect(url_for("admin.work_queue"), 303)
 
 
@@ -138,13 +128,13 @@ def approve_application(application_id: int):
 def reject_application(application_id: int):
     application = rules.get_application(db.session, application_id)
     form = reject_form(f"ar{application_id}", formdata=request.form)
-    return _decide(
-        form, lambda a, f, status: _application_page(a, reject=f, status=status),
-        lambda: rules.get_application(db.session, application_id),
-        lambda: rules.reject_application(db.session, me(), application_id, form.reason.data, clock.now(),
-                                         ip=request.remote_addr),
-        _("The application from %(name)s is rejected. They have been sent the reason.",
-          name=application.interpreter.name))
+    return submit_form(
+        form, lambda: rules.reject_application(db.session, me(), application_id, form.reason.data, clock.now(),
+                                               ip=request.remote_addr),
+        lambda status: _application_page(rules.get_application(db.session, application_id), reject=form,
+                                         status=status),
+        lambda _result: _to_queue(_("The application from %(name)s is rejected. They have been sent the reason.",
+                                    name=application.interpreter.name)))
 
 
 @bp.get("/queue/credentials/<int:credential_id>")
@@ -158,13 +148,12 @@ def queue_credential(credential_id: int):
 def approve_credential(credential_id: int):
     credential = rules.get_credential(db.session, credential_id)
     form = credential_form(credential, formdata=request.form)
-    return _decide(
-        form, lambda c, f, status: _credential_page(c, approve=f, status=status),
-        lambda: rules.get_credential(db.session, credential_id),
-        lambda: rules.approve_credential(db.session, me(), credential_id, form.valid_until.data, clock.now(),
-                                         ip=request.remote_addr),
-        _("The credential of %(name)s is verified; their categories are updated.",
-          name=credential.interpreter.name))
+    return submit_form(
+        form, lambda: rules.approve_credential(db.session, me(), credential_id, form.valid_until.data, clock.now(),
+                                               ip=request.remote_addr),
+        lambda status: _credential_page(rules.get_credential(db.session, credential_id), approve=form, status=status),
+        lambda _result: _to_queue(_("The credential of %(name)s is verified; their categories are updated.",
+                                    name=credential.interpreter.name)))
 
 
 @bp.post("/queue/credentials/<int:credential_id>/reject")
@@ -172,13 +161,12 @@ def approve_credential(credential_id: int):
 def reject_credential(credential_id: int):
     credential = rules.get_credential(db.session, credential_id)
     form = reject_form(f"cr{credential_id}", formdata=request.form)
-    return _decide(
-        form, lambda c, f, status: _credential_page(c, reject=f, status=status),
-        lambda: rules.get_credential(db.session, credential_id),
-        lambda: rules.reject_credential(db.session, me(), credential_id, form.reason.data, clock.now(),
-                                        ip=request.remote_addr),
-        _("The credential of %(name)s is rejected. They have been sent the reason.",
-          name=credential.interpreter.name))
+    return submit_form(
+        form, lambda: rules.reject_credential(db.session, me(), credential_id, form.reason.data, clock.now(),
+                                              ip=request.remote_addr),
+        lambda status: _credential_page(rules.get_credential(db.session, credential_id), reject=form, status=status),
+        lambda _result: _to_queue(_("The credential of %(name)s is rejected. They have been sent the reason.",
+                                    name=credential.interpreter.name)))
 
 
 @bp.get("/credentials/<int:credential_id>/evidence")

@@ -14,10 +14,27 @@ from ..agency import forms
 from ..agency.views import invite_again, me, send_invitation
 from ..domain import agencies as agency_rules
 from ..domain import audit, clock
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, InvalidInput
 from ..extensions import db
+from ..interpreter.forms import show_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def submit_form(form, act, refused, done):
+    """One decision from a form: a valid form, then the domain call (`act`), then commit and `done(result)`.
+    Refused input changes nothing: the transaction is rolled back, the domain's messages are put on the form's
+    fields, and `refused(status)` renders the page again, 422 (409 when it conflicts with the record)."""
+    if not form.validate_on_submit():
+        return refused(422)
+    try:
+        result = act()
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return refused(409 if isinstance(error, Conflict) else 422)
+    db.session.commit()
+    return done(result)
 AUDIT_PAGE_SIZE = 50
 
 
