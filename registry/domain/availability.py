@@ -77,7 +77,8 @@ def _may_lapse(who):
     those few are looked at closely (_expiring_before). A scalar subquery, not EXISTS, so PostgreSQL asks it
     for the rows returned only instead of hashing every such credential in the register; COALESCE keeps both
     databases on the interpreter's own credentials (ix_credentials_interpreter_state) rather than walking
-    ix_credentials_state_valid_until."""
+    ix_credentials_state_valid_until. (database.no_index, SQLite's unary +, measured slower here: p95 21.5 ms
+    against 8.8 for Arabic on site in a county.)"""
     return sa.select(sa.literal(1)).where(
         Credential.interpreter_id == who, Credential.state == "verified",
         sa.func.coalesce(Credential.valid_until, date.max) < _param("day", Credential.valid_until),
@@ -215,9 +216,3 @@ def categories_on(session, interpreter_id: int, on: date) -> dict[str, str]:
 
 def qualifies_on(session, interpreter_id: int, language: str, minimum: str, on: date) -> bool:
     return at_least(categories_on(session, interpreter_id, on).get(language), minimum)
-
-
-def qualified_today(session, interpreter_ids, language: str, minimum: str, today: date) -> dict[int, bool]:
-    """For many interpreters at once: do they hold the category today?"""
-    held = verified_credentials(session, interpreter_ids)
-    return {i: at_least(derive_categories(held[i], today).get(language), minimum) for i in interpreter_ids}
