@@ -100,9 +100,23 @@ def configure_sqlite(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _is_write() else "BEGIN")
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
 def configure_engine(engine: sa.Engine) -> None:
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
+
+    # Which transactions wrote, so that finish_read commits only reads (also a write already flushed).
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _note_write(conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip()[:6].upper().startswith(WRITES):
+            conn.info["wrote"] = True
+
+    @sa.event.listens_for(engine, "commit")
+    @sa.event.listens_for(engine, "rollback")
+    def _forget_writes(conn):
+        conn.info.pop("wrote", None)
 
 
 def end_reads_with_commit(app) -> None:
@@ -112,8 +126,8 @@ def end_reads_with_commit(app) -> None:
     the next request plan each of its statements again: for the availability search PostgreSQL then plans the
     values at hand, a hash join and a sort of every holder of a popular language (12 ms), where the prepared
     statement's plan checks the candidates in order (5 ms). A read has nothing to keep or undo, so COMMIT is
-    the same for the data. Only when the session holds no pending change, and never after an error: a stray
-    change in a read is rolled back, as before."""
+    the same for the data. Only when the transaction wrote nothing and the session holds no pending change, and
+    never after an error: a stray change in a read, flushed or not, is rolled back, as before."""
     from flask import request
 
     from .extensions import db
@@ -125,8 +139,11 @@ def end_reads_with_commit(app) -> None:
 
 
 def finish_read(session) -> None:
-    """End a read transaction with COMMIT when it holds no pending change (see end_reads_with_commit)."""
+    """End a read transaction with COMMIT when it wrote nothing and holds no pending change (see
+    end_reads_with_commit); otherwise leave it to be rolled back."""
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    if session.connection().info.get("wrote"):
         return
     try:
         session.commit()
