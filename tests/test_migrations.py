@@ -40,3 +40,15 @@ def test_downgrade_to_empty_and_back(tmp_path):
         upgrade()
         assert schema_differences(db.engine) == []
         db.engine.dispose()
+
+
+def test_bookings_keep_room_for_updates_in_place_on_postgresql(migrated_app):
+    """Flagging a booking changes no indexed column; with room on its page PostgreSQL writes none of the indexes.
+    The setting is PostgreSQL's own: on SQLite the migration leaves the table as it was."""
+    with migrated_app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            options = db.session.scalar(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'bookings'"))
+            assert "fillfactor=85" in options
+        else:
+            ddl = db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'bookings'"))
+            assert ddl.startswith("CREATE TABLE bookings") and "fillfactor" not in ddl
