@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
+from ..database import insert_many
 from ..models import AuditEntry
 
 # Never written to the log, whatever a caller passes.
@@ -49,7 +50,7 @@ def record_many(session, entries: list[dict]) -> None:
     """
     if entries:
         session.flush()
-        session.execute(AuditEntry.__table__.insert(), [_entry(**e) for e in entries])
+        insert_many(session, AuditEntry.__table__, [_entry(**e) for e in entries])
 
 
 def _entry(action: str, actor=None, actor_label: str | None = None, object_type: str | None = None, object_id=None,

@@ -625,27 +625,27 @@ def _lost_qualification(session, interpreter_ids: list[int], now: datetime, cate
 
 
 _BOOKINGS = Booking.__table__
-_FLAG_RETURNS = tuple(_BOOKINGS.c[f] for f in dict.fromkeys(
-    ("id", "agency_id", "booker_id", "language_code", "modality", *AUDITED)))
+_FLAG_RETURNS = tuple(_BOOKINGS.c[f] for f in ("id", "interpreter_id", "agency_id", "booker_id", "language_code",
+                                               "modality", "starts_at", "ends_at"))
 
 
 def _flag(session, booking_ids: list[int], now: datetime, reason: str) -> list:
-    """One UPDATE sets the warning and returns what the audit entries and messages need. It sets only the warning
-    and updated_at, and only where the warning was off, so the row before is the row returned with it off. The
-    conditions are asked again, so a booking changed meanwhile (PostgreSQL, read committed) is left alone."""
+    """One UPDATE sets the warning and returns what the messages need, and one INSERT writes an audit entry for each
+    booking. It sets only the warning and updated_at, and only where the warning was off, so the entry holds just
+    that change (with the interpreter and the reason): nothing else about the booking changed, and its entries from
+    before hold the rest. The conditions are asked again, so a booking changed meanwhile (PostgreSQL, read
+    committed) is left alone."""
     rows = session.execute(
         _BOOKINGS.update().where(_BOOKINGS.c.id.in_(booking_ids), _BOOKINGS.c.warn_not_qualified.is_(False),
                                  no_index(_BOOKINGS.c.status).in_(HOLDING), _BOOKINGS.c.starts_at > now)
         .values(warn_not_qualified=True, updated_at=now).returning(*_FLAG_RETURNS)).all()
     rows.sort(key=lambda r: r.id)
     expire_loaded(session, Booking, [r.id for r in rows], ["warn_not_qualified", "updated_at"])
-    entries = []
-    for row in rows:
-        after = audit.clean({f: getattr(row, f) for f in AUDITED})  # once, not for before and after each
-        entries.append(dict(action="booking.flagged_not_qualified", actor_label="system", object_type="booking",
-                            object_id=row.id, before=after | {"warn_not_qualified": False},
-                            after=after | {"note": reason}))
-    audit.record_many(session, entries)
+    before = {"warn_not_qualified": False}
+    audit.record_many(session, [
+        dict(action="booking.flagged_not_qualified", actor_label="system", object_type="booking", object_id=row.id,
+             before=before, after={"warn_not_qualified": True, "interpreter_id": row.interpreter_id, "note": reason})
+        for row in rows])
     return rows
 
 
