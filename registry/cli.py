@@ -9,8 +9,9 @@ from .database import writing
 from .domain import accounts, audit
 from .domain.clock import now, oslo_date
 from .domain.errors import DomainError
+from .domain.places import is_county
 from .extensions import db
-from .models import Agency, County, Interpreter, User
+from .models import Agency, Interpreter, User
 
 demo = AppGroup("demo", help="Demo data for trying the service.")
 
@@ -103,7 +104,7 @@ def agencies_create(orgnr, name, sector, county) -> None:
     """Register a public body."""
     with writing():
         try:
-            if county and db.session.get(County, county) is None:
+            if county and not is_county(county):
                 raise click.ClickException(f"Unknown county number {county}.")
             agency = accounts.create_agency(db.session, orgnr, name, sector, county)
             audit.record(db.session, "agency.created", actor_label="cli", object_type="agency", object_id=agency.id,

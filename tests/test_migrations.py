@@ -5,6 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from registry.domain.languages import LANGUAGE_CODES, is_language
+from registry.domain.places import is_county, is_municipality, read_municipalities
 from registry.extensions import db
 from tests.conftest import make_app
 
@@ -52,3 +54,19 @@ def test_bookings_keep_room_for_updates_in_place_on_postgresql(migrated_app):
         else:
             ddl = db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'bookings'"))
             assert ddl.startswith("CREATE TABLE bookings") and "fillfactor" not in ddl
+
+
+def test_the_checks_without_a_query_know_exactly_the_loaded_reference_data(migrated_app):
+    """Languages, counties and municipalities are checked against the shipped data (no query); the tables hold
+    the same, so nothing is accepted that a foreign key would refuse, and nothing refused that is there."""
+    with migrated_app.app_context():
+        codes = lambda sql: set(db.session.scalars(sa.text(sql)))  # noqa: E731
+        languages = codes("SELECT code FROM languages")
+        counties = codes("SELECT number FROM counties")
+        municipalities = codes("SELECT number FROM municipalities")
+    assert all(is_language(c) for c in languages) and not is_language("xx") and not is_language(None)
+    assert {c for c in LANGUAGE_CODES if is_language(c)} == languages
+    assert all(is_county(c) for c in counties) and not is_county("99") and not is_county("")
+    assert all(is_municipality(m) for m in municipalities) and not is_municipality("0000")
+    rows = read_municipalities()
+    assert {r["county_number"] for r in rows} == counties and {r["municipality_number"] for r in rows} == municipalities

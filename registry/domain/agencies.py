@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..models import Agency, ApiToken, County, User
+from ..models import Agency, ApiToken, User
 from ..models.account import SECTORS
 from . import accounts, audit
 from .errors import Conflict, InvalidInput, NotFound
+from .places import is_county
 
 AGENCY_FIELDS = ("orgnr", "name", "sector", "county_number", "invoicing_reference", "active")
 EDITABLE_FIELDS = ("name", "sector", "county_number", "invoicing_reference")
@@ -97,7 +98,7 @@ def find_token(session, actor: User, token_id: int, agency: Agency | None = None
 
 def _check_county(session, county_number: str | None) -> str | None:
     county_number = (county_number or "").strip() or None
-    if county_number is not None and session.get(County, county_number) is None:
+    if county_number is not None and not is_county(county_number):
         raise InvalidInput(_l("Choose a county from the list."), "county")
     return county_number
 

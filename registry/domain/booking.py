@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..database import chunks, expire_loaded, no_index
-from ..models import Agency, Booking, BookingOffer, County, Interpreter, Language, Municipality, User
+from ..models import Agency, Booking, BookingOffer, Interpreter, User
 from ..models.account import SECTORS
 from ..models.booking import HOLDING
 from ..models.interpreter import CATEGORIES, MODALITIES
@@ -24,6 +24,8 @@ from . import audit, notifications
 from .availability import Slot, availability_of, find_available, qualifies_on
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
+from .languages import is_language
+from .places import is_county, is_municipality
 from .qualification import at_least, derive_categories, verified_credentials
 from .times import local
 
@@ -93,7 +95,7 @@ def _text(value, limit: int, field: str, message):
 
 def check_slot(session, d: Details, now: datetime, rules: Rules) -> Details:
     """What a search for a slot needs: language, category, way of working, time, place, preference."""
-    if session.get(Language, d.language or "") is None:
+    if not is_language(d.language):
         raise InvalidInput(_l("Unknown language code: %(code)s", code=(d.language or "")[:12]), "language")
     if d.min_category not in CATEGORIES:
         raise InvalidInput(_l("The category must be one of A, B, C, D and E."), "min_category")
@@ -103,10 +105,10 @@ def check_slot(session, d: Details, now: datetime, rules: Rules) -> Details:
         raise InvalidInput(_l("The gender preference must be female, male or none."), "gender_preference")
     check_times(d.starts_at, d.ends_at, now, rules)
     municipality = _text(d.municipality, 4, "municipality", _l("Unknown municipality number."))
-    if municipality and session.get(Municipality, municipality) is None:
+    if municipality and not is_municipality(municipality):
         raise InvalidInput(_l("Unknown municipality number."), "municipality")
     county = _text(d.county, 2, "county", _l("Unknown county number."))
-    if county and session.get(County, county) is None:
+    if county and not is_county(county):
         raise InvalidInput(_l("Unknown county number."), "county")
     return replace(d, municipality=municipality, county=county, gender_preference=d.gender_preference or None)
 

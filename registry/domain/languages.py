@@ -17,6 +17,14 @@ LANGUAGE_CODES = (
 )
 
 
+_KNOWN = frozenset(LANGUAGE_CODES)
+
+
+def is_language(code: str | None) -> bool:
+    """A language of the register: the migrations load LANGUAGE_CODES as they are, so no query is needed."""
+    return code in _KNOWN
+
+
 def language_name(code: str, locale: str) -> str:
     """The language's name in `locale` (nb, nn or en); the code itself if Babel has none."""
     name = Locale.parse(locale).languages.get(BABEL_KEY.get(code, code))

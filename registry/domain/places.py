@@ -1,6 +1,7 @@
 """Counties and municipalities: Norway's official numbers as of the 2024 regional reform."""
 
 import csv
+import functools
 from importlib import resources
 
 
@@ -8,6 +9,22 @@ def read_municipalities() -> list[dict[str, str]]:
     """Rows of the shipped CSV (SSB classifications 131 and 104), as they are."""
     text = resources.files("registry.data").joinpath("municipalities-2024.csv").read_text("utf-8")
     return list(csv.DictReader(text.splitlines()))
+
+
+@functools.cache
+def _numbers() -> tuple[frozenset[str], frozenset[str]]:
+    rows = read_municipalities()
+    return frozenset(r["county_number"] for r in rows), frozenset(r["municipality_number"] for r in rows)
+
+
+def is_county(number: str | None) -> bool:
+    """A county number of the shipped data, which the migrations load as they are: a check that needs no query."""
+    return number in _numbers()[0]
+
+
+def is_municipality(number: str | None) -> bool:
+    """A municipality number of the shipped data (see is_county)."""
+    return number in _numbers()[1]
 
 
 def counties_and_municipalities() -> tuple[list[dict], list[dict]]:

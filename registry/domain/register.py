@@ -7,9 +7,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..models import County, Credential, Interpreter, Language, Qualification
+from ..models import Credential, Interpreter, Qualification
 from ..models.interpreter import GENDERS, LISTED_STATUSES, MODALITIES
 from .errors import InvalidInput, NotFound
+from .languages import is_language
+from .places import is_county
 from .qualification import CATEGORY_RANK, derive_categories
 
 NOT_A_NUMBER = _l("A register number is written with digits only, such as 1234.")
@@ -17,7 +19,7 @@ NOT_A_NUMBER = _l("A register number is written with digits only, such as 1234."
 
 def check_language(session, code: str) -> str:
     """The code of a language the register knows, or InvalidInput."""
-    if len(code) > 12 or session.get(Language, code) is None:
+    if not is_language(code):
         raise InvalidInput(_l("Unknown language code: %(code)s", code=code[:12]), "language")
     return code
 
@@ -43,7 +45,7 @@ def parse_filters(session, args) -> Filters:
         check_language(session, filters.language)
     if filters.min_category and filters.min_category not in CATEGORY_RANK:
         raise InvalidInput(_l("The category must be one of A, B, C, D and E."), "min_category")
-    if filters.county and session.get(County, filters.county) is None:
+    if filters.county and not is_county(filters.county):
         raise InvalidInput(_l("Unknown county number: %(number)s", number=filters.county), "county")
     if filters.gender and filters.gender not in GENDERS:
         raise InvalidInput(_l("Unknown gender."), "gender")

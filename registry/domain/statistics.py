@@ -21,10 +21,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..models import Agency, Booking, County, Credential, Interpreter, Municipality, Qualification
+from ..models import Agency, Booking, Credential, Interpreter, Municipality, Qualification
 from ..models.interpreter import LISTED_STATUSES
 from .clock import OSLO
 from .errors import InvalidInput
+from .places import is_county
 from .profile import gather, parse_date
 
 SERVED = ("confirmed", "completed")
@@ -79,7 +80,7 @@ def _check_county(session, value) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
-    if len(value) > 2 or session.get(County, value) is None:
+    if not is_county(value):
         raise InvalidInput(_l("Unknown county number: %(number)s", number=value[:10]), "county")
     return value
 
