@@ -47,7 +47,7 @@ def register_extensions(app: Flask) -> None:
 
     labels.register(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["POSTGRES_RANDOM_PAGE_COST"])
 
 
 def register_blueprints(app: Flask) -> None:

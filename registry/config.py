@@ -10,6 +10,9 @@ class Defaults:
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL only: the planner's cost of a random page read for the app's connections (database.py);
+    # None leaves the server's own setting (default 4, for spinning disks).
+    POSTGRES_RANDOM_PAGE_COST = 1.1
     BABEL_DEFAULT_LOCALE = "nb"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
     LANGUAGES = ("nb", "nn", "en")

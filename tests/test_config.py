@@ -1,9 +1,11 @@
 """Settings from the environment: database URLs, the secret key, REGISTRY_* values."""
 
 import pytest
+import sqlalchemy as sa
 
 from registry import create_app
 from registry.config import normalise_database_url, secret_key
+from registry.extensions import db
 
 
 @pytest.mark.parametrize("given, expected", [
@@ -32,3 +34,28 @@ def test_environment_wins(tmp_path, monkeypatch):
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.example/registry"
     assert app.config["PAGE_SIZE"] == 50
+
+
+def test_postgresql_connections_plan_for_a_database_in_memory(database_url):
+    """The app's PostgreSQL connections use random_page_cost 1.1 unless told otherwise; None leaves the server's."""
+    from tests.conftest import make_app
+
+    for setting, expected in ((1.1, "1.1"), (2, "2"), (None, "server")):
+        app = make_app(database_url, POSTGRES_RANDOM_PAGE_COST=setting)
+        with app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                shown = db.session.scalar(sa.text("SHOW random_page_cost"))
+                server = db.session.scalar(sa.text("SELECT boot_val FROM pg_settings WHERE name = 'random_page_cost'"))
+                assert shown == (server if expected == "server" else expected)
+            else:
+                assert db.session.scalar(sa.text("SELECT 1")) == 1  # SQLite: no such setting, and no harm
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("bad", [0, -1, "fast", 1000])
+def test_a_bad_random_page_cost_stops_the_app_at_start(tmp_path, bad):
+    from tests.conftest import make_app
+
+    with pytest.raises(ValueError, match="POSTGRES_RANDOM_PAGE_COST must be a number above 0"):
+        make_app("sqlite:///" + str(tmp_path / "x.sqlite3"), POSTGRES_RANDOM_PAGE_COST=bad)
