@@ -16,6 +16,10 @@ from ..models.interpreter import MODALITIES
 from .qualification import CATEGORY_RANK, at_least, derive_categories, verified_credentials
 from .times import local
 
+# The rank stands for the category (qualification.CATEGORY_RANK), so the search reads the language's holders from
+# ix_qualifications_language_rank alone, without the table.
+CATEGORY_OF_RANK = {rank: category for category, rank in CATEGORY_RANK.items()}
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -108,7 +112,7 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
     never_booked_first = sa.case((Interpreter.last_booked_at.is_(None), 0), else_=1)
     stmt = (
         sa.select(Interpreter.id, Interpreter.register_number, Interpreter.name, Interpreter.county_number,
-                  Interpreter.municipality_number, Qualification.category, Qualification.rank,
+                  Interpreter.municipality_number, Qualification.rank,
                   nearness.label("nearness"), never_booked_first.label("never_booked_first"),
                   Interpreter.last_booked_at)
         .join(Qualification, Qualification.interpreter_id == Interpreter.id)
@@ -133,7 +137,7 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
                 .where(_free(Interpreter.id, **checks)).order_by(*order).limit(page))
     c = stmt.order_by(*order).offset(0).subquery("candidates")
     return (sa.select(c.c.id, c.c.register_number, c.c.name, c.c.county_number, c.c.municipality_number,
-                      c.c.category, _may_lapse(c.c.id).label("may_lapse"))
+                      c.c.rank, _may_lapse(c.c.id).label("may_lapse"))
             .where(_free(c.c.id, **checks))
             .order_by(c.c.rank, c.c.nearness, c.c.never_booked_first, c.c.last_booked_at, c.c.id).limit(page))
 
@@ -183,7 +187,7 @@ def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Ca
         if len(rows) >= limit:
             break
     expiring = _expiring_before(session, [r.id for r in rows if r.may_lapse], slot)
-    return [Candidate(r.id, r.register_number, r.name, r.county_number, r.municipality_number, r.category,
+    return [Candidate(r.id, r.register_number, r.name, r.county_number, r.municipality_number, CATEGORY_OF_RANK[r.rank],
                       r.id in expiring) for r in rows]
 
 
