@@ -7,6 +7,8 @@ deferred BEGIN so they run beside a writer under WAL. What counts as a write: an
 inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method.
 """
 
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -134,7 +136,7 @@ def configure_sqlite(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -145,7 +147,42 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _is_write() else "BEGIN")
+        if _is_write():
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+# How long a statement waits for a lock another connection holds before "database is locked".
+SQLITE_BUSY_MS = 15_000
+SQLITE_WRITER_POLL_SECONDS = (0.0005, 0.002)  # first and longest pause between tries for the write lock
+
+
+def _begin_immediate(conn) -> None:
+    """BEGIN IMMEDIATE, trying again every 0.5 to 2 ms while another connection writes, for SQLITE_BUSY_MS.
+
+    SQLite's own busy handler sleeps the longer the longer it has waited (1, 2, 5, 10, 15, 20, 25, 50, 100 ms), so
+    under steady contention a waiting writer sleeps through most of the moments the lock is free: four gunicorn
+    workers booking at once got 90 bookings a second, p95 600 ms (bench/, 5,000,000 bookings). The busy timeout
+    is off while this loop waits instead, and on again for the transaction's own statements.
+    """
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        first, longest = SQLITE_WRITER_POLL_SECONDS
+        pause, deadline = first, time.monotonic() + SQLITE_BUSY_MS / 1000
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # still taken: fails through SQLAlchemy, "database is locked"
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def configure_postgresql(engine: sa.Engine, random_page_cost: float) -> None:
