@@ -19,12 +19,13 @@ from ..access import roles
 from ..domain import audit, booker, booking, clock
 from ..domain.availability import find_available
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from ..domain.languages import language_choices
+from ..domain.languages import LANGUAGE_CODES, language_choices
+from ..domain.places import county_choices
 from ..domain.times import is_ambiguous, local, local_day_bounds
 from ..extensions import db
 from ..i18n import current_language
 from ..labels import GENDER, MODALITY, SECTOR
-from ..models import County, Interpreter, Language, Municipality
+from ..models import County, Interpreter, Municipality
 from ..models.account import SECTORS
 from ..models.booking import STATUSES
 from ..models.interpreter import CATEGORIES, MODALITIES
@@ -63,12 +64,11 @@ def rules() -> booking.Rules:
 
 def choices() -> dict:
     """Select lists, named in the reader's language."""
-    codes = db.session.scalars(sa.select(Language.code)).all()
-    counties = db.session.execute(sa.select(County.number, County.name).order_by(County.name)).all()
+    counties = county_choices()
     municipalities = db.session.execute(
         sa.select(Municipality.number, Municipality.name, Municipality.county_number).order_by(Municipality.name)).all()
     return {
-        "languages": language_choices(codes, current_language()),
+        "languages": language_choices(LANGUAGE_CODES, current_language()),
         "counties": counties,
         "municipality_groups": [(name, [(m.number, m.name) for m in municipalities if m.county_number == number])
                                 for number, name in counties],

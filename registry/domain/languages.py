@@ -1,5 +1,7 @@
 """Languages of the register, by ISO 639 code, named from Babel's locale data in the reader's language."""
 
+import functools
+
 from babel import Locale
 
 # Codes whose name Babel keeps under another key: ISO 639-3 `prs` (Dari) is Babel's `fa_AF`.
@@ -25,12 +27,23 @@ def is_language(code: str | None) -> bool:
     return code in _KNOWN
 
 
+@functools.cache
+def _babel(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
 def language_name(code: str, locale: str) -> str:
     """The language's name in `locale` (nb, nn or en); the code itself if Babel has none."""
-    name = Locale.parse(locale).languages.get(BABEL_KEY.get(code, code))
+    name = _babel(locale).languages.get(BABEL_KEY.get(code, code))
     return name or code
 
 
 def language_choices(codes, locale: str) -> list[tuple[str, str]]:
-    """(code, name) pairs sorted by name in the reader's language."""
-    return sorted(((c, language_name(c, locale)) for c in codes), key=lambda p: p[1].casefold())
+    """(code, name) pairs sorted by name in the reader's language. Made once for each list and language: every
+    search form shows the hundred of them."""
+    return list(_choices(tuple(codes), locale))
+
+
+@functools.lru_cache(maxsize=256)
+def _choices(codes: tuple[str, ...], locale: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(((c, language_name(c, locale)) for c in codes), key=lambda p: p[1].casefold()))

@@ -27,6 +27,12 @@ def is_municipality(number: str | None) -> bool:
     return number in _numbers()[1]
 
 
+@functools.cache
+def county_choices() -> tuple[tuple[str, str], ...]:
+    """(number, name) of every county, by name: the search forms' list, from the shipped data (see is_county)."""
+    return tuple(sorted(((c["number"], c["name"]) for c in counties_and_municipalities()[0]), key=lambda c: c[1]))
+
+
 def counties_and_municipalities() -> tuple[list[dict], list[dict]]:
     rows = read_municipalities()
     counties = {r["county_number"]: r["county_name"] for r in rows}

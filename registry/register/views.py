@@ -4,7 +4,6 @@ import io
 
 import qrcode
 import qrcode.image.svg
-import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from .. import paging
@@ -12,20 +11,19 @@ from ..access import public
 from ..domain import register
 from ..domain.clock import oslo_date
 from ..domain.errors import InvalidInput
-from ..domain.languages import language_choices
+from ..domain.languages import LANGUAGE_CODES, language_choices
+from ..domain.places import county_choices
 from ..extensions import db
 from ..i18n import current_language
-from ..models import County, Language
 from ..models.interpreter import CATEGORIES, GENDERS, MODALITIES
 
 bp = Blueprint("register", __name__)
 
 
 def form_choices() -> dict:
-    codes = db.session.scalars(sa.select(Language.code)).all()
     return {
-        "languages": language_choices(codes, current_language()),
-        "counties": db.session.execute(sa.select(County.number, County.name).order_by(County.name)).all(),
+        "languages": language_choices(LANGUAGE_CODES, current_language()),
+        "counties": county_choices(),
         "categories": CATEGORIES,
         "genders": GENDERS,
         "modalities": MODALITIES,
