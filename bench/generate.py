@@ -308,7 +308,8 @@ class Plan:
         for person in self.people:
             person.categories = derive_categories(by_person.get(person.id, ()), yesterday)
             for language, category in sorted(person.categories.items()):
-                self.qualification_rows.append((person.id, language, category, CATEGORY_RANK[category]))
+                self.qualification_rows.append((person.id, language, category, CATEGORY_RANK[category],
+                                                person.county))
         self.due = {"current": len(due_now)}
 
     def _current(self, person, type_, language):
@@ -511,7 +512,7 @@ def generate(t: targets.Target, *, seed: int = SEED, analyze_sqlite: bool = Fals
                                                     "starts_on", "ends_on", "created_at"), plan.sanction_rows)
     counts["credentials"] = loader.load("credentials", CREDENTIAL_COLUMNS, plan.credential_rows())
     counts["qualifications"] = loader.load("qualifications", ("interpreter_id", "language_code", "category",
-                                                              "rank"), plan.qualification_rows)
+                                                              "rank", "county_number"), plan.qualification_rows)
     log(f"  all rows loaded ({time.perf_counter() - started:.0f} s); building indexes and constraints")
     loader.resume()
     checks = loader.validate()

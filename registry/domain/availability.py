@@ -128,7 +128,10 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
     if gender:
         stmt = stmt.where(Interpreter.gender == _param("gender", Interpreter.gender))
     if county:
-        stmt = stmt.where(Interpreter.county_number == _param("county", Interpreter.county_number))
+        # The qualification's copy of the county picks the county's holders from its index (migration 0007);
+        # the interpreter's own county is asked too, which costs nothing once the row is read.
+        stmt = stmt.where(Qualification.county_number == _param("county", Qualification.county_number),
+                          Interpreter.county_number == _param("county", Interpreter.county_number))
     order = (Qualification.rank, nearness, never_booked_first, Interpreter.last_booked_at, Interpreter.id)
     page = sa.bindparam("limit", type_=sa.Integer)
     checks = dict(exclude_booking=exclude_booking, overnight=overnight)

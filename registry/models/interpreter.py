@@ -77,8 +77,9 @@ class Qualification(db.Model):
     __table_args__ = (
         sa.CheckConstraint(in_list("category", CATEGORIES), name="category"),
         sa.CheckConstraint("rank BETWEEN 1 AND 5", name="rank"),
-        # Search within a language walks this index in category order.
+        # Search within a language walks this index in category order; within a language and county, the next.
         sa.Index("ix_qualifications_language_rank", "language_code", "rank", "interpreter_id"),
+        sa.Index("ix_qualifications_language_county_rank", "language_code", "county_number", "rank", "interpreter_id"),
     )
 
     interpreter_id: so.Mapped[int] = so.mapped_column(
@@ -88,5 +89,53 @@ class Qualification(db.Model):
     category: so.Mapped[str] = so.mapped_column(sa.String(1))
     # 1 for A through 5 for E, so "at least C" is rank <= 3 and ordering is numeric.
     rank: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    # The interpreter's county, copied by the database (QUALIFICATION_COUNTY_TRIGGERS): never set it here.
+    county_number: so.Mapped[str | None] = so.mapped_column(sa.String(2))
 
     interpreter: so.Mapped[Interpreter] = so.relationship(back_populates="qualifications")
+
+
+# qualifications.county_number follows interpreters.county_number, whatever writes either table (migration 0007).
+QUALIFICATION_COUNTY_TRIGGERS = {
+    "postgresql": {
+        "create": [
+            "CREATE FUNCTION qualification_county() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "NEW.county_number := (SELECT county_number FROM interpreters WHERE id = NEW.interpreter_id); "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER qualification_county BEFORE INSERT OR UPDATE OF interpreter_id, county_number "
+            "ON qualifications FOR EACH ROW EXECUTE FUNCTION qualification_county()",
+            "CREATE FUNCTION interpreter_county_moves() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE qualifications SET county_number = NEW.county_number WHERE interpreter_id = NEW.id; "
+            "RETURN NULL; END $$",
+            "CREATE TRIGGER interpreter_county_moves AFTER UPDATE OF county_number ON interpreters FOR EACH ROW "
+            "WHEN (OLD.county_number IS DISTINCT FROM NEW.county_number) EXECUTE FUNCTION interpreter_county_moves()",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_county_moves ON interpreters",
+            "DROP FUNCTION IF EXISTS interpreter_county_moves()",
+            "DROP TRIGGER IF EXISTS qualification_county ON qualifications",
+            "DROP FUNCTION IF EXISTS qualification_county()",
+        ],
+    },
+    "sqlite": {
+        "create": [
+            "CREATE TRIGGER qualification_county AFTER INSERT ON qualifications BEGIN "
+            "UPDATE qualifications SET county_number = "
+            "(SELECT county_number FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER qualification_county_kept AFTER UPDATE OF interpreter_id, county_number ON qualifications "
+            "WHEN NEW.county_number IS NOT (SELECT county_number FROM interpreters WHERE id = NEW.interpreter_id) "
+            "BEGIN UPDATE qualifications SET county_number = "
+            "(SELECT county_number FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER interpreter_county_moves AFTER UPDATE OF county_number ON interpreters "
+            "WHEN OLD.county_number IS NOT NEW.county_number BEGIN "
+            "UPDATE qualifications SET county_number = NEW.county_number WHERE interpreter_id = NEW.id; END",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_county_moves",
+            "DROP TRIGGER IF EXISTS qualification_county_kept",
+            "DROP TRIGGER IF EXISTS qualification_county",
+        ],
+    },
+}

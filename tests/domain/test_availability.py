@@ -93,3 +93,31 @@ def test_a_credential_ending_before_the_day_is_flagged_only_when_it_lowers_the_c
     assert found == {"Sol Soon": True, "Rita Renewed": False}
     assert availability_of(session, soon.id, slot).credential_expires_before_start is True
     assert availability_of(session, renewed.id, slot).credential_expires_before_start is False
+
+
+def test_a_search_in_a_county_follows_an_interpreter_who_moves(session, ranked):
+    """The county search reads the qualifications' copy of the county, which the database keeps: set when a
+    category is written, rewritten when the interpreter moves, whoever moves them (here a plain UPDATE)."""
+    import sqlalchemy as sa
+
+    from registry.models import Interpreter, Qualification
+
+    in_46 = dict(modality="onsite", county="46")
+    assert set(names(session, **in_46)) == {"Cora Local", "Carl County"}
+    copies = dict(session.execute(sa.select(Qualification.interpreter_id, Qualification.county_number)).all())
+    assert copies == {p.id: p.county_number for p in ranked.values()}
+
+    session.execute(sa.update(Interpreter).where(Interpreter.id == ranked["Cyd Never"].id)
+                    .values(county_number="46", municipality_number="4601"))
+    session.execute(sa.update(Interpreter).where(Interpreter.id == ranked["Carl County"].id)
+                    .values(county_number="03", municipality_number=None))
+    session.commit()
+    assert set(names(session, **in_46)) == {"Cora Local", "Cyd Never"}
+    assert "Carl County" in names(session, modality="onsite", county="03")
+
+    # A category written later (a new language) gets the county the interpreter has then.
+    session.execute(sa.insert(Qualification).values(interpreter_id=ranked["Cyd Never"].id, language_code="so",
+                                                    category="C", rank=3))
+    session.commit()
+    assert session.scalar(sa.select(Qualification.county_number).where(
+        Qualification.interpreter_id == ranked["Cyd Never"].id, Qualification.language_code == "so")) == "46"
