@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from registry.domain.languages import LANGUAGE_CODES, is_language
-from registry.domain.places import is_county, is_municipality, read_municipalities
+from registry.domain.places import county_choices, is_county, is_municipality, municipality_groups, read_municipalities
 from registry.extensions import db
 from tests.conftest import make_app
 
@@ -70,3 +70,9 @@ def test_the_checks_without_a_query_know_exactly_the_loaded_reference_data(migra
     assert all(is_municipality(m) for m in municipalities) and not is_municipality("0000")
     rows = read_municipalities()
     assert {r["county_number"] for r in rows} == counties and {r["municipality_number"] for r in rows} == municipalities
+    # The select lists hold the same, by name in Norwegian order (Æ, Ø, Å after Z), municipalities within counties.
+    assert {number for number, _ in county_choices()} == counties and county_choices()[-1] == ("31", "Østfold")
+    grouped = {number for _, items in municipality_groups() for number, _ in items}
+    assert grouped == municipalities
+    agder = dict(municipality_groups())["Agder"]
+    assert [name for _, name in agder][-2:] == ["Åmli", "Åseral"]

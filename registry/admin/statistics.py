@@ -4,7 +4,6 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from flask import abort, current_app, render_template, request
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
@@ -13,11 +12,11 @@ from ..access import roles
 from ..domain import clock
 from ..domain import statistics as stats
 from ..domain.errors import InvalidInput
+from ..domain.places import county_choices
 from ..extensions import db
 from ..i18n import current_language
 from ..interpreter.forms import CREDENTIAL_TYPE, show_errors
 from ..labels import SECTOR
-from ..models import County
 from . import charts, forms
 from .views import bp
 
@@ -54,7 +53,7 @@ def _bar_chart(key: str, title: str, pairs: list[tuple[str, int]]) -> charts.Cha
 def build_tables(filters: stats.Filters, only: str | None = None) -> list[Table]:
     """The tables of the page (or just `only`), with display values and their charts."""
     session, now = db.session, clock.now()
-    counties = dict(session.execute(sa.select(County.number, County.name)).all())
+    counties = dict(county_choices())
     county = lambda number: counties.get(number, _("Unknown")) if number else _("Unknown")  # noqa: E731
     makers = {
         "bookings_by_language": lambda: _by_language(session, filters),
@@ -155,10 +154,6 @@ def _filters(form) -> stats.Filters:
     return stats.parse_filters(db.session, form.start.data, form.end.data, form.county.data, clock.oslo_date())
 
 
-def _county_choices():
-    return db.session.execute(sa.select(County.number, County.name).order_by(County.name)).all()
-
-
 @bp.get("/statistics")
 @roles("registry_admin")
 def statistics():
@@ -168,10 +163,10 @@ def statistics():
     except InvalidInput as error:
         show_errors(form, error)
         return render_template("admin/statistics.html", form=form, tables=[], filters=None,
-                               counties=_county_choices(), query={}), 400
+                               counties=county_choices(), query={}), 400
     query = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "county": filters.county or ""}
     return render_template("admin/statistics.html", form=form, tables=build_tables(filters), filters=filters,
-                           counties=_county_choices(), query=query, locale=current_language())
+                           counties=county_choices(), query=query, locale=current_language())
 
 
 @bp.get("/statistics/<key>.csv")

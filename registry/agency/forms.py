@@ -1,6 +1,5 @@
 """Forms for managing public bodies and their users, used by the agency and the admin pages."""
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
@@ -9,8 +8,8 @@ from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import REQUIRED
 from ..domain.errors import DomainError
+from ..domain.places import county_choices
 from ..labels import SECTOR
-from ..models import County
 from ..models.account import SECTORS
 
 
@@ -41,7 +40,7 @@ def agency_form(form_class, session, **kwargs):
     """A public body's form with the sector and county choices filled in."""
     form = form_class(**kwargs)
     form.sector.choices = [SelectChoice(code, SECTOR[code]) for code in SECTORS]
-    counties = session.execute(sa.select(County.number, County.name).order_by(County.name)).all()
+    counties = county_choices()
     form.county.choices = [SelectChoice("", _l("No county (national)"))] + [SelectChoice(number, name)
                                                                            for number, name in counties]
     return form

@@ -20,12 +20,12 @@ from ..domain import audit, booker, booking, clock
 from ..domain.availability import find_available
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.languages import LANGUAGE_CODES, language_choices
-from ..domain.places import county_choices
+from ..domain.places import county_choices, municipality_groups
 from ..domain.times import is_ambiguous, local, local_day_bounds
 from ..extensions import db
 from ..i18n import current_language
 from ..labels import GENDER, MODALITY, SECTOR
-from ..models import County, Interpreter, Municipality
+from ..models import Interpreter, Municipality
 from ..models.account import SECTORS
 from ..models.booking import STATUSES
 from ..models.interpreter import CATEGORIES, MODALITIES
@@ -64,14 +64,10 @@ def rules() -> booking.Rules:
 
 def choices() -> dict:
     """Select lists, named in the reader's language."""
-    counties = county_choices()
-    municipalities = db.session.execute(
-        sa.select(Municipality.number, Municipality.name, Municipality.county_number).order_by(Municipality.name)).all()
     return {
         "languages": language_choices(LANGUAGE_CODES, current_language()),
-        "counties": counties,
-        "municipality_groups": [(name, [(m.number, m.name) for m in municipalities if m.county_number == number])
-                                for number, name in counties],
+        "counties": county_choices(),
+        "municipality_groups": municipality_groups(),
         "category_options": [(c, _("At least %(category)s", category=c)) for c in CATEGORIES],
         "modality_options": [(m, MODALITY[m]) for m in MODALITIES],
         "gender_options": [(g, GENDER[g]) for g in ("female", "male")],
@@ -101,7 +97,7 @@ def search():
 
 
 def _search_page(form, results, status: int = 200, slot=None):
-    county_names = dict(db.session.execute(sa.select(County.number, County.name)).all()) if results else {}
+    county_names = dict(county_choices())
     return render_template("booking/search.html", form=form, results=results, slot=slot, county_names=county_names,
                            ambiguous=forms.ambiguous_fields(form), limit=SEARCH_LIMIT, **choices()), status
 

@@ -88,7 +88,7 @@ def register_interpreter(session, actor: User, new: NewInterpreter, now: datetim
     checked = gather(
         name=lambda: _check_name(new.name),
         gender=lambda: check_gender(new.gender),
-        place=lambda: check_place(session, new.county, new.municipality),
+        place=lambda: check_place(new.county, new.municipality),
         email=lambda: check_contact_email(new.email, required=True),
         phone=lambda: check_phone(new.phone),
         modalities=lambda: check_modalities(new.modalities),

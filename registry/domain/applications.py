@@ -229,7 +229,7 @@ def submit_application(session, applicant: Applicant, claims: list[CredentialCla
         email=lambda: check_contact_email(applicant.email, required=True),
         phone=lambda: check_phone(applicant.phone, required=True),
         gender=lambda: check_gender(applicant.gender),
-        place=lambda: check_place(session, applicant.county_number, applicant.municipality_number),
+        place=lambda: check_place(applicant.county_number, applicant.municipality_number),
         birth_date=lambda: check_birth_date(applicant.birth_date, today),
         languages=lambda: check_languages(session, claims, today, max_bytes, first_field),
         tao=lambda: check_tao(session, tao, today, max_bytes),

@@ -31,11 +31,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..models import Credential, CredentialType, Interpreter, Language
+from ..models import Credential, CredentialType, Interpreter
 from ..models.credential import CREDENTIAL_TYPES, GENERAL_TYPES
 from . import audit, qualification
 from .clock import oslo_date
 from .errors import InvalidInput, NotFound
+from .languages import LANGUAGE_CODES
 from .profile import parse_date, years_after
 from .register import name_key
 
@@ -339,7 +340,7 @@ def check(session, data: bytes, today: date) -> Report:
         parsed.append((line, values))
     if not parsed and not report.file_errors:
         report.file_errors.append((1, _l("The file has no rows after the first line.")))
-    languages = set(session.scalars(sa.select(Language.code)))
+    languages = set(LANGUAGE_CODES)
     rows = [(_parse(line, values, languages, today)) for line, values in parsed]
     by_number, by_name = _people(session, {r.register_number for r, _ in rows if r.register_number is not None},
                                  {extra["born"] for r, extra in rows if extra["born"] and r.register_number is None})

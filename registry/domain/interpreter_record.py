@@ -169,7 +169,7 @@ def correct(session, actor: User, interpreter: Interpreter, *, name, gender, bir
         birth_date=lambda: _check_birth_date(birth_date, today),
         email=lambda: check_contact_email(email),
         phone=lambda: check_phone(phone),
-        place=lambda: check_place(session, county, municipality),
+        place=lambda: check_place(county, municipality),
         modalities=lambda: check_modalities(modalities),
         availability=lambda: check_availability(availability),
         status=lambda: _check_status(interpreter, status),

@@ -12,25 +12,55 @@ def read_municipalities() -> list[dict[str, str]]:
 
 
 @functools.cache
-def _numbers() -> tuple[frozenset[str], frozenset[str]]:
+def _places() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """{county number: name} and {municipality number: (name, county number)} of the shipped data, which the
+    migrations load as they are (tests/test_migrations.py holds the two equal): what the checks and the select
+    lists need, without a query."""
     rows = read_municipalities()
-    return frozenset(r["county_number"] for r in rows), frozenset(r["municipality_number"] for r in rows)
+    return ({r["county_number"]: r["county_name"] for r in rows},
+            {r["municipality_number"]: (r["municipality_name"], r["county_number"]) for r in rows})
 
 
 def is_county(number: str | None) -> bool:
-    """A county number of the shipped data, which the migrations load as they are: a check that needs no query."""
-    return number in _numbers()[0]
+    return number in _places()[0]
 
 
 def is_municipality(number: str | None) -> bool:
-    """A municipality number of the shipped data (see is_county)."""
-    return number in _numbers()[1]
+    return number in _places()[1]
+
+
+def county_name(number: str) -> str | None:
+    return _places()[0].get(number)
+
+
+def municipality(number: str) -> tuple[str, str] | None:
+    """(name, county number) of a municipality, None if there is no such number."""
+    return _places()[1].get(number)
+
+
+# Norwegian alphabetical order: Æ, Ø and Å come after Z.
+_NORWEGIAN = str.maketrans({"Æ": "Z\uffff1", "Ø": "Z\uffff2", "Å": "Z\uffff3",
+                            "æ": "z\uffff1", "ø": "z\uffff2", "å": "z\uffff3"})
+
+
+def _by_name(name: str) -> str:
+    return name.translate(_NORWEGIAN).casefold()
 
 
 @functools.cache
 def county_choices() -> tuple[tuple[str, str], ...]:
-    """(number, name) of every county, by name: the search forms' list, from the shipped data (see is_county)."""
-    return tuple(sorted(((c["number"], c["name"]) for c in counties_and_municipalities()[0]), key=lambda c: c[1]))
+    """(number, name) of every county, by name in Norwegian order: the select lists' counties."""
+    return tuple(sorted(_places()[0].items(), key=lambda c: _by_name(c[1])))
+
+
+@functools.cache
+def municipality_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """(county name, ((number, name), ...)) by county, then municipality, name: the select lists' municipalities."""
+    by_county: dict[str, list[tuple[str, str]]] = {}
+    for number, (name, county) in _places()[1].items():
+        by_county.setdefault(county, []).append((number, name))
+    return tuple((county, tuple(sorted(by_county[number], key=lambda m: _by_name(m[1]))))
+                 for number, county in county_choices())
 
 
 def counties_and_municipalities() -> tuple[list[dict], list[dict]]:

@@ -13,9 +13,9 @@ import phonenumbers
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..models import Absence, County, Interpreter, Municipality, WorkingHours
+from ..models import Absence, Interpreter, WorkingHours
 from ..models.interpreter import AVAILABILITY, MODALITIES
-from . import audit, times
+from . import audit, places, times
 from .accounts import check_email
 from .errors import InvalidInput, NotFound
 
@@ -82,25 +82,26 @@ def check_phone(value, field: str = "phone", required: bool = False) -> str | No
 
 # Place and ways of working -----------------------------------------------------------------------
 
-def check_place(session, county_number, municipality_number) -> tuple[str, str | None]:
+def check_place(county_number, municipality_number) -> tuple[str, str | None]:
     """A county, and optionally a municipality in that county."""
     county_number = _text(county_number)
     if not county_number:
         raise InvalidInput(_l("Choose a county."), "county")
-    county = session.get(County, county_number) if len(county_number) <= 2 else None
+    county = places.county_name(county_number)
     if county is None:
         raise InvalidInput(_l("Unknown county number: %(number)s", number=county_number[:10]), "county")
     number = _text(municipality_number)
     if not number:
-        return county.number, None
-    municipality = session.get(Municipality, number) if len(number) <= 4 else None
+        return county_number, None
+    municipality = places.municipality(number)
     if municipality is None:
         raise InvalidInput(_l("Unknown municipality number: %(number)s", number=number[:10]), "municipality")
-    if municipality.county_number != county.number:
+    name, in_county = municipality
+    if in_county != county_number:
         raise InvalidInput(_l("%(municipality)s is not in %(county)s. Choose a municipality in the county you "
-                              "chose, or no municipality.", municipality=municipality.name, county=county.name),
+                              "chose, or no municipality.", municipality=name, county=county),
                            "municipality")
-    return county.number, municipality.number
+    return county_number, number
 
 
 def check_modalities(values: Iterable[str] | None) -> tuple[str, ...]:
@@ -132,7 +133,7 @@ def update_profile(session, interpreter: Interpreter, *, email, phone, publish_c
     checked = gather(
         email=lambda: check_contact_email(email),
         phone=lambda: check_phone(phone),
-        place=lambda: check_place(session, county_number, municipality_number),
+        place=lambda: check_place(county_number, municipality_number),
         modalities=lambda: check_modalities(modalities),
         availability=lambda: check_availability(availability),
     )

@@ -13,10 +13,11 @@ from ..access import roles
 from ..database import writing
 from ..domain import applications, clock, evidence, profile
 from ..domain.errors import InvalidInput
-from ..domain.languages import language_choices
+from ..domain.languages import LANGUAGE_CODES, language_choices
+from ..domain.places import county_choices, municipality_groups
 from ..extensions import db
 from ..i18n import current_language
-from ..models import Application, County, Language, Municipality
+from ..models import Application
 from . import forms
 
 bp = Blueprint("interpreter", __name__, url_prefix="/me")
@@ -58,17 +59,11 @@ def commit_or_discard(refs: list[str]) -> None:
 
 def place_choices() -> dict:
     """Counties, and municipalities grouped by county, for the select lists."""
-    counties = db.session.execute(sa.select(County.number, County.name).order_by(County.name)).all()
-    municipalities = db.session.execute(sa.select(Municipality.number, Municipality.name, Municipality.county_number)
-                                        .order_by(Municipality.name)).all()
-    groups = [(name, [(m.number, m.name) for m in municipalities if m.county_number == number])
-              for number, name in counties]
-    return {"counties": counties, "municipality_groups": groups}
+    return {"counties": county_choices(), "municipality_groups": municipality_groups()}
 
 
 def language_options() -> list[tuple[str, str]]:
-    codes = db.session.scalars(sa.select(Language.code)).all()
-    return language_choices(codes, current_language())
+    return language_choices(LANGUAGE_CODES, current_language())
 
 
 @bp.get("/")

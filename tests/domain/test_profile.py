@@ -69,8 +69,8 @@ def test_a_required_phone_number_must_be_there():
     ("46", "", ("46", None)),
     ("46", None, ("46", None)),
 ])
-def test_good_places(session, county, municipality, expected):
-    assert profile.check_place(session, county, municipality) == expected
+def test_good_places(county, municipality, expected):
+    assert profile.check_place(county, municipality) == expected
 
 
 @pytest.mark.parametrize("county, municipality, field, message", [
@@ -81,9 +81,9 @@ def test_good_places(session, county, municipality, expected):
     ("46", "0301", "municipality", "Oslo is not in Vestland."),
     ("0301", "", "county", "Unknown county number"),
 ])
-def test_bad_places(session, county, municipality, field, message):
+def test_bad_places(county, municipality, field, message):
     with pytest.raises(InvalidInput) as caught:
-        profile.check_place(session, county, municipality)
+        profile.check_place(county, municipality)
     assert caught.value.field == field and message in english(caught.value.message)
 
 
