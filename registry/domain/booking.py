@@ -583,8 +583,8 @@ def flag_unqualified(session, interpreter_ids, now: datetime, reason: str, *, te
 
     Set-based for many interpreters at once: the candidates are read as plain rows, each interpreter's categories
     derived once (or taken from `categories`, when the caller has just derived them for now's date), and for each
-    thousand bookings flagged there is one UPDATE, one audit INSERT (executemany) and the messages in a few
-    INSERTs. Returns the flagged bookings per interpreter, as the messages list them.
+    thousand bookings flagged there is one UPDATE and one bulk write of audit entries, and the messages go in a
+    few INSERTs. Returns the flagged bookings per interpreter, as the messages list them.
     """
     lost = []
     for chunk in chunks(sorted(set(interpreter_ids))):
@@ -729,9 +729,6 @@ def message_params(booking, agency: str | None = None) -> dict:
             "ends_at": booking.ends_at.isoformat(), "modality": booking.modality, "agency": agency}
 
 
-_LOOK_UP = object()
-
-
 def _booker_message(session, booking: Booking, kind: str, key: str | None = None) -> dict | None:
     booker = session.get(User, booking.booker_id) if booking.booker_id else None
     if booker is None or not booker.active:
@@ -741,18 +738,14 @@ def _booker_message(session, booking: Booking, kind: str, key: str | None = None
 
 
 def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: int | None = None,
-                         key: str | None = None, login=_LOOK_UP) -> dict | None:
-    """The message to the interpreter; `login` is their User if the caller looked it up already (or None)."""
+                         key: str | None = None) -> dict | None:
     interpreter_id = interpreter_id or booking.interpreter_id
-    person = session.get(Interpreter, interpreter_id)
-    if login is _LOOK_UP:
-        login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter_id))
-    email = (login.email if login else None) or person.email
-    if not email:
+    contact = notifications.interpreter_contact(session, interpreter_id)
+    if contact is None:
         return None
-    return dict(kind=kind, recipient=email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
-                f"{booking.updated_at}", locale=login.locale if login else None,
-                user_id=login.id if login else None, name=person.name, **message_params(booking))
+    return dict(kind=kind, recipient=contact.email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
+                f"{booking.updated_at}", locale=contact.locale, user_id=contact.user_id, name=contact.name,
+                **message_params(booking))
 
 
 def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -> None:

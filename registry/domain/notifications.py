@@ -45,6 +45,11 @@ def interpreter_contacts(session, interpreter_ids: Iterable[int]) -> dict[int, C
     return contacts
 
 
+def interpreter_contact(session, interpreter_id: int) -> Contact | None:
+    """Where one interpreter's mail goes (interpreter_contacts); None when they have no address at all."""
+    return interpreter_contacts(session, [interpreter_id]).get(interpreter_id)
+
+
 def enqueue(session, kind: str, recipient: str, *, event_key: str, locale: str | None = "nb",
             user_id: int | None = None, **params) -> OutboxMessage | None:
     """Queue one message for an event; the same event_key again queues nothing (returns None)."""

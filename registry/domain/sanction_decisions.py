@@ -131,12 +131,11 @@ def set_last_day(session, actor: User, interpreter: Interpreter, sanction_id: in
 
 
 def _tell(session, interpreter: Interpreter, sanction: Sanction) -> None:
-    login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter.id))
-    email = (login.email if login else None) or interpreter.email
-    if email:
+    contact = notifications.interpreter_contact(session, interpreter.id)
+    if contact:
         notifications.enqueue(
-            session, "sanction_recorded", email, event_key=f"sanction_recorded:{sanction.id}",
-            locale=login.locale if login else None, user_id=login.id if login else None, name=interpreter.name,
+            session, "sanction_recorded", contact.email, event_key=f"sanction_recorded:{sanction.id}",
+            locale=contact.locale, user_id=contact.user_id, name=contact.name,
             decision=sanction.kind, reason=sanction.reason, decided_on=sanction.decided_on.isoformat(),
             starts_on=sanction.starts_on.isoformat() if sanction.starts_on else None,
             ends_on=sanction.ends_on.isoformat() if sanction.ends_on else None)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from ..models import Interpreter, Sanction, User
+from ..models import Interpreter, Sanction
 from ..models.sanction import RESTRICTING
 from . import audit, notifications
 
@@ -95,9 +95,8 @@ def _restore_status(session, interpreter_ids: list[int], now: datetime, today: d
 
 
 def _tell(session, interpreter: Interpreter, today: date) -> None:
-    login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter.id))
-    email = (login.email if login else None) or interpreter.email
-    if email:
-        notifications.enqueue(session, "sanction_ended", email, event_key=f"sanction_ended:{interpreter.id}:{today}",
-                              locale=login.locale if login else None, user_id=login.id if login else None,
-                              name=interpreter.name)
+    contact = notifications.interpreter_contact(session, interpreter.id)
+    if contact:
+        notifications.enqueue(session, "sanction_ended", contact.email,
+                              event_key=f"sanction_ended:{interpreter.id}:{today}", locale=contact.locale,
+                              user_id=contact.user_id, name=contact.name)

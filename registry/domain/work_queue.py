@@ -102,14 +102,6 @@ def _require_pending(credential: Credential) -> None:
         raise Conflict(_l("This credential has already been decided. Reload the work queue."))
 
 
-def _contact(session, interpreter: Interpreter) -> tuple[str | None, str | None, int | None]:
-    """Email address, language and user id to tell an interpreter: their login's, else the register's."""
-    login = session.scalar(sa.select(User).where(User.interpreter_id == interpreter.id))
-    if login is not None:
-        return login.email, login.locale, login.id
-    return interpreter.email, None, None
-
-
 def _credential_params(credential: Credential) -> dict:
     return {"type": credential.type, "language": credential.language_code,
             "valid_until": credential.valid_until.isoformat() if credential.valid_until else None}
@@ -151,10 +143,11 @@ def approve_credential(session, actor: User, credential_id: int, valid_until, no
     session.flush()
     qualification.recompute(session, [interpreter.id], today)
     categories = _categories(session, interpreter.id)
-    email, locale, user_id = _contact(session, interpreter)
-    if email:
-        notifications.enqueue(session, "credential_verified", email, event_key=f"credential_verified:{credential.id}",
-                              locale=locale, user_id=user_id, name=interpreter.name,
+    contact = notifications.interpreter_contact(session, interpreter.id)
+    if contact:
+        notifications.enqueue(session, "credential_verified", contact.email,
+                              event_key=f"credential_verified:{credential.id}", locale=contact.locale,
+                              user_id=contact.user_id, name=interpreter.name,
                               credential=_credential_params(credential), categories=categories)
     if categories != before:
         audit.record(session, "interpreter.categories_changed", actor=actor, object_type="interpreter",
@@ -185,11 +178,12 @@ def reject_credential(session, actor: User, credential_id: int, reason, now: dat
     session.flush()
     if application is None:
         interpreter = credential.interpreter
-        email, locale, user_id = _contact(session, interpreter)
-        if email:
+        contact = notifications.interpreter_contact(session, interpreter.id)
+        if contact:
             notifications.enqueue(
-                session, "credential_rejected", email, event_key=f"credential_rejected:{credential.id}",
-                locale=locale, user_id=user_id, name=interpreter.name, credential=_credential_params(credential),
+                session, "credential_rejected", contact.email, event_key=f"credential_rejected:{credential.id}",
+                locale=contact.locale, user_id=contact.user_id, name=interpreter.name,
+                credential=_credential_params(credential),
                 reason=reason)
     return credential
 
