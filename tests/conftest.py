@@ -70,6 +70,12 @@ def database_url(request, tmp_path_factory):
     return _postgres_url(request)
 
 
+@pytest.fixture
+def postgres_url(request) -> str:
+    """An empty PostgreSQL database of its own, for what only PostgreSQL has (planner and storage settings)."""
+    return _postgres_url(request)
+
+
 @pytest.fixture(scope="session")
 def migrated_app(database_url):
     app = make_app(database_url)

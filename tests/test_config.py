@@ -36,19 +36,16 @@ def test_environment_wins(tmp_path, monkeypatch):
     assert app.config["PAGE_SIZE"] == 50
 
 
-def test_postgresql_connections_plan_for_a_database_in_memory(database_url):
+def test_postgresql_connections_plan_for_a_database_in_memory(postgres_url):
     """The app's PostgreSQL connections use random_page_cost 1.1 unless told otherwise; None leaves the server's."""
     from tests.conftest import make_app
 
     for setting, expected in ((1.1, "1.1"), (2, "2"), (None, "server")):
-        app = make_app(database_url, POSTGRES_RANDOM_PAGE_COST=setting)
+        app = make_app(postgres_url, POSTGRES_RANDOM_PAGE_COST=setting)
         with app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                shown = db.session.scalar(sa.text("SHOW random_page_cost"))
-                server = db.session.scalar(sa.text("SELECT boot_val FROM pg_settings WHERE name = 'random_page_cost'"))
-                assert shown == (server if expected == "server" else expected)
-            else:
-                assert db.session.scalar(sa.text("SELECT 1")) == 1  # SQLite: no such setting, and no harm
+            shown = db.session.scalar(sa.text("SHOW random_page_cost"))
+            server = db.session.scalar(sa.text("SELECT boot_val FROM pg_settings WHERE name = 'random_page_cost'"))
+            assert shown == (server if expected == "server" else expected)
             db.session.remove()
             db.engine.dispose()
 

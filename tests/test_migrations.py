@@ -44,16 +44,24 @@ def test_downgrade_to_empty_and_back(tmp_path):
         db.engine.dispose()
 
 
-def test_bookings_keep_room_for_updates_in_place_on_postgresql(migrated_app):
-    """Flagging a booking changes no indexed column; with room on its page PostgreSQL writes none of the indexes.
-    The setting is PostgreSQL's own: on SQLite the migration leaves the table as it was."""
-    with migrated_app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            options = db.session.scalar(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'bookings'"))
-            assert "fillfactor=85" in options
-        else:
-            ddl = db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'bookings'"))
-            assert ddl.startswith("CREATE TABLE bookings") and "fillfactor" not in ddl
+def test_bookings_keep_room_for_updates_in_place_on_postgresql(postgres_url):
+    """Flagging a booking changes no indexed column; with room on its page PostgreSQL writes none of the indexes
+    (fillfactor, a PostgreSQL storage setting). Down to 0005 and up again on PostgreSQL: the setting and the
+    qualifications' county triggers go and come back."""
+    app = make_app(postgres_url)
+    fillfactor = "SELECT reloptions FROM pg_class WHERE relname = 'bookings'"
+    triggers = "SELECT count(*) FROM pg_trigger WHERE tgname IN ('qualification_county', 'interpreter_county_moves')"
+    with app.app_context():
+        upgrade()
+        assert "fillfactor=85" in db.session.scalar(sa.text(fillfactor)) and db.session.scalar(sa.text(triggers)) == 2
+        db.session.remove()
+        downgrade(revision="0005")
+        assert db.session.scalar(sa.text(fillfactor)) is None and db.session.scalar(sa.text(triggers)) == 0
+        db.session.remove()
+        upgrade()
+        assert schema_differences(db.engine) == []
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_the_checks_without_a_query_know_exactly_the_loaded_reference_data(migrated_app):

@@ -35,6 +35,8 @@ def submit_form(form, act, refused, done):
         return refused(409 if isinstance(error, Conflict) else 422)
     db.session.commit()
     return done(result)
+
+
 AUDIT_PAGE_SIZE = 50
 
 

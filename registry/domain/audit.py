@@ -44,7 +44,8 @@ def record(session, action: str, *, actor=None, actor_label: str | None = None, 
 
 
 def record_many(session, entries: list[dict]) -> None:
-    """Append many entries in one executemany INSERT; each dict holds record's keyword arguments.
+    """Append many entries at once (database.insert_many: COPY on PostgreSQL); each dict holds record's keyword
+    arguments.
 
     Entries recorded before are flushed first, so the log keeps the order in which things happened.
     """
