@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from ..database import chunks, expire_loaded
 from ..models import Credential, Interpreter, Qualification
@@ -76,24 +77,38 @@ def at_least(category: str | None, minimum: str) -> bool:
     return category is not None and CATEGORY_RANK[category] <= CATEGORY_RANK[minimum]
 
 
-def verified_credentials(session, interpreter_ids) -> dict[int, list]:
+def verified_credentials(session, interpreter_ids, language: str | None = None) -> dict[int, list]:
     """Each interpreter's verified credentials as rows (type, language_code, state, issued_on, valid_until), what
-    derive_categories needs, for many interpreters in a few queries (ix_credentials_interpreter_state)."""
+    derive_categories needs, for many interpreters in a few queries (ix_credentials_interpreter_state).
+
+    With a language, only what counts for that language's category: its own credentials and the general ones."""
     held: dict[int, list] = defaultdict(list)
     ids = list(interpreter_ids)
+    only = (sa.true() if language is None else
+            sa.or_(Credential.language_code == language, Credential.language_code.is_(None)))
     for chunk in chunks(ids, 500):
         for row in session.execute(sa.select(
                 Credential.interpreter_id, Credential.type, Credential.language_code, Credential.state,
                 Credential.issued_on, Credential.valid_until)
-                .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified")):
+                .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified", only)):
             held[row.interpreter_id].append(row)
     return held
 
 
-def valid_on(on: date):
-    """SQL for is_valid_on: verified, issued, and not past valid_until."""
-    return sa.and_(Credential.state == "verified", Credential.issued_on <= on,
-                   sa.or_(Credential.valid_until.is_(None), Credential.valid_until >= on))
+def valid_on(on, credential=Credential):
+    """SQL for is_valid_on: verified, issued, and not past valid_until. `on` is a date or a bound parameter;
+    `credential` the table or an alias of it."""
+    return sa.and_(credential.state == "verified", credential.issued_on <= on,
+                   sa.or_(credential.valid_until.is_(None), credential.valid_until >= on))
+
+
+def renewal_of(credential, on):
+    """SQL: another credential of the same interpreter, type and language is valid on `on` (see `renewed`), so the
+    expiry of `credential` (an alias of the table) changes no category."""
+    other = so.aliased(Credential)
+    return sa.select(other.id).where(
+        other.interpreter_id == credential.interpreter_id, other.type == credential.type,
+        other.language_code.is_not_distinct_from(credential.language_code), valid_on(on, other)).exists()
 
 
 def renewed(session, expired: list, on: date) -> set[int]:

@@ -95,6 +95,18 @@ def test_a_credential_ending_before_the_day_is_flagged_only_when_it_lowers_the_c
     assert availability_of(session, renewed.id, slot).credential_expires_before_start is False
 
 
+def test_only_credentials_that_count_for_the_language_flag_a_candidate(session):
+    """A credential in another language cannot lower this one's category; a general one (TAO, no language) can."""
+    ends = {"valid_until": date(2027, 3, 1)}
+    other = person(session, "Olga Other", credentials=[("authorisation", "ar"), ("authorisation", "pl", ends)])
+    general = person(session, "Tor Tao", credentials=[("bilingual_test", "ar"), ("tao", None, ends)])
+    slot = Slot("ar", "E", "video", START, START + timedelta(hours=1))
+    found = {c.name: c.credential_expires_before_start for c in find_available(session, slot)}
+    assert found == {"Olga Other": False, "Tor Tao": True}
+    assert availability_of(session, general.id, slot).credential_expires_before_start is True
+    assert availability_of(session, other.id, slot).credential_expires_before_start is False
+
+
 def test_a_search_in_a_county_follows_an_interpreter_who_moves(session, ranked):
     """The county search reads the qualifications' copy of the county, which the database keeps: set when a
     category is written, rewritten when the interpreter moves, whoever moves them (here a plain UPDATE)."""
