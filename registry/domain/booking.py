@@ -216,7 +216,10 @@ def request_direct(session, booker: User, register_number: int, d: Details, now:
     if interpreter is None:
         raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
     candidate = _check_can_take(session, interpreter, d.slot(), now)
-    booking = _new_booking(booker, d, "requested", now, interpreter_id=interpreter.id, series_id=series_id,
+    # The interpreter object itself, not only the id: the answer names them, and with only the id the session may
+    # have let the object go by then (it holds objects weakly) and would read the row again.
+    booking = _new_booking(booker, d, "requested", now, interpreter_id=interpreter.id, interpreter=interpreter,
+                           series_id=series_id,
                            respond_by=respond_by(d.starts_at, now, rules),
                            warn_credential_expires=candidate.credential_expires_before_start)
     _insert_holding(session, booking)
