@@ -51,18 +51,24 @@ def interpreter_contact(session, interpreter_id: int) -> Contact | None:
 
 
 def enqueue(session, kind: str, recipient: str, *, event_key: str, locale: str | None = "nb",
-            user_id: int | None = None, **params) -> OutboxMessage | None:
-    """Queue one message for an event; the same event_key again queues nothing (returns None)."""
-    exists = session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.event_key == event_key))
-    if exists:
-        return None
-    message = OutboxMessage(event_key=event_key, kind=kind, recipient=recipient, user_id=user_id,
-                            locale=locale or "nb", params=params)
-    session.add(message)
-    session.flush()
-    if has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
-        log_message(message)
-    return message
+            user_id: int | None = None, **params) -> int | None:
+    """Queue one message for an event and return its id; the same event_key again queues nothing (returns None).
+
+    One INSERT ... ON CONFLICT DO NOTHING: no SELECT first, and a message another transaction is queueing at the
+    same moment is waited for and skipped, not a unique-key error."""
+    row = dict(event_key=event_key, kind=kind, recipient=recipient, user_id=user_id, locale=locale or "nb",
+               params=params)
+    new_id = session.scalar(_insert(session).values(**row).on_conflict_do_nothing(index_elements=["event_key"])
+                            .returning(OutboxMessage.id))
+    if new_id is not None and has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
+        log_message(OutboxMessage(**row))
+    return new_id
+
+
+def _insert(session):
+    """INSERT into the outbox in the database's own dialect, which has ON CONFLICT."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(OutboxMessage.__table__)
 
 
 def enqueue_many(session, messages: list[dict]) -> int:
@@ -76,7 +82,6 @@ def enqueue_many(session, messages: list[dict]) -> int:
         rows.setdefault(key, dict(event_key=key, kind=m.pop("kind"), recipient=m.pop("recipient"),
                                   locale=m.pop("locale", None) or "nb", user_id=m.pop("user_id", None), params=m))
     keys = list(rows)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     queued = 0
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
@@ -84,7 +89,7 @@ def enqueue_many(session, messages: list[dict]) -> int:
         new = [rows[k] for k in chunk if k not in known]
         if new:
             # ON CONFLICT: a message another transaction queued meanwhile is skipped, as enqueue would.
-            session.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["event_key"]), new)
+            session.execute(_insert(session).on_conflict_do_nothing(index_elements=["event_key"]), new)
             queued += len(new)
     if has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
         for row in rows.values():
