@@ -66,6 +66,12 @@ def test_the_whole_benchmark_runs_and_reports_every_figure(database, tmp_path):
     ratios = {"load.availability.ratio", "load.booking.ratio", "expiry.ratio", "memory.worker_peak_rss_mb"}
     assert ratios <= set(targeted)
     assert values["load.healthz.rps"] > 0 and values["load.booking.created"] > 0
+    # /healthz runs before, between and after the other loads; each ratio is to the two segments around it.
+    ceilings = [segment["rps"] for segment in result["details"]["load"]["healthz_segments"]]
+    assert len(ceilings) == 4 and min(ceilings) > 0
+    for n, name in enumerate(("register", "availability", "booking")):
+        around = (ceilings[n] + ceilings[n + 1]) / 2
+        assert values[f"load.{name}.ratio"] == pytest.approx(values[f"load.{name}.rps"] / around, rel=0.02)
     assert values["expiry.due"] > 0 and values["expiry.job_s"] > 0
     assert result["data"]["counts"]["bookings"] > 2000 and result["data"]["checks"]["overlaps"] == 0
 
