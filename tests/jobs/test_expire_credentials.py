@@ -1,6 +1,5 @@
 """expire-credentials: the boundary day, idempotence, categories, flagged bookings, notices, scale."""
 
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -254,12 +253,13 @@ def test_the_notice_goes_in_the_interpreters_language(app, session):
     assert categories(session, person) == {}
 
 
-def test_expiring_100000_credentials_takes_seconds(app, session):
-    """Set-based: 100,000 credentials of 20,000 interpreters, half of them run out at once."""
+def test_expiring_credentials_of_thousands_of_interpreters_at_once(app, session):
+    """Set-based, in chunks: 15,000 credentials of 3,000 interpreters, half of the interpreters lose some at once.
+    (How fast, at 1,000,000 credentials, is the benchmark's to measure: bench/, `make bench`.)"""
     today = date(2027, 2, 1)
     interpreters = [dict(register_number=100_000 + n, name=f"Tolk {n}", name_key=f"tolk {n}", gender="female",
                          email=f"tolk{n}@example.no", county_number="03", availability="part_time", status="active")
-                    for n in range(20_000)]
+                    for n in range(3_000)]
     insert = session.connection().execute
     insert(Interpreter.__table__.insert(), interpreters)
     ids = session.scalars(sa.select(Interpreter.id).order_by(Interpreter.id)).all()
@@ -276,17 +276,14 @@ def test_expiring_100000_credentials_takes_seconds(app, session):
     insert(Qualification.__table__.insert(), [dict(interpreter_id=i, language_code=language, category=category,
                                                    rank=rank) for i in ids for language, category, rank in held])
     session.commit()
-    assert session.scalar(sa.select(sa.func.count(Credential.id))) == 100_000
+    assert session.scalar(sa.select(sa.func.count(Credential.id))) == 15_000
 
-    started = time.monotonic()
     counts = run_direct(app, session, "expire-credentials", datetime(2027, 2, 1, 0, 30, tzinfo=UTC))
-    elapsed = time.monotonic() - started
 
     expiring = sum(1 for r in rows if r["valid_until"] and r["valid_until"] < today)
-    assert counts["expired"] == expiring and counts["interpreters"] == 10_000
-    assert elapsed < 60, f"took {elapsed:.1f} s"
+    assert counts["expired"] == expiring and counts["interpreters"] == 1_500
     session.rollback()
     by_category = dict(session.execute(sa.select(Qualification.category, sa.func.count()).where(
         Qualification.language_code == "ar").group_by(Qualification.category)).all())
     # Every other interpreter lost the bachelor's degree (A -> C); those with n % 4 == 1 lost everything in Arabic.
-    assert by_category == {"A": 10_000, "C": 5_000}
+    assert by_category == {"A": 1_500, "C": 750}
