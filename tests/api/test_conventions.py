@@ -65,7 +65,8 @@ def test_a_role_that_may_not_is_403_and_audited(api, session, world):
     problem_of(api.post("/bookings", booking_body(), as_="interpreter"), 403)
     problem_of(api.post("/admin/interpreters", {}, as_="agency_admin"), 403)
     session.rollback()
-    refused = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "access.refused")).all()
+    refused = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "access.refused")
+                              .order_by(AuditEntry.id)).all()
     assert [(e.actor_id, e.object_id) for e in refused] == [
         (world.user_ids["booker"], "/api/v1/me/offers"), (world.user_ids["interpreter"], "/api/v1/bookings"),
         (world.user_ids["agency_admin"], "/api/v1/admin/interpreters")]

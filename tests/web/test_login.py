@@ -67,7 +67,8 @@ def test_unknown_email_and_wrong_password_look_the_same(client, session, no_csrf
     assert strip(unknown.text) == strip(wrong.text)
     # Both paths run one Argon2 verification, so they take about the same time.
     assert len(verified) == 2
-    failures = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "login.failed")).all()
+    failures = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "login.failed")
+                               .order_by(AuditEntry.id)).all()
     assert [f.actor_label for f in failures] == ["nobody@example.no", "booker@example.no"]
 
 
