@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from .. import paging
 from ..access import roles
-from ..domain import audit, booker, booking, clock
+from ..domain import audit, booker, booking, clock, places
 from ..domain.availability import find_available
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.languages import LANGUAGE_CODES, language_choices
@@ -25,7 +25,7 @@ from ..domain.times import is_ambiguous, local, local_day_bounds
 from ..extensions import db
 from ..i18n import current_language
 from ..labels import GENDER, MODALITY, SECTOR
-from ..models import Interpreter, Municipality
+from ..models import Interpreter
 from ..models.account import SECTORS
 from ..models.booking import STATUSES
 from ..models.interpreter import CATEGORIES, MODALITIES
@@ -294,8 +294,7 @@ def _booking_page(b, status: int = 200, error=None, **action_forms):
         awaiting_report=booker.awaiting_report(b, now), late_hours=rules().late_cancel_hours,
         offered=booker.offered_count(db.session, b.id) if b.status == "open" else None,
         series=booker.series_of(db.session, b), **action_forms,
-        municipality_name=db.session.scalar(sa.select(Municipality.name).where(
-            Municipality.number == b.municipality_number)) if b.municipality_number else None), status
+        municipality_name=places.municipality_name(b.municipality_number)), status
 
 
 @bp.get("/<int:booking_id>")

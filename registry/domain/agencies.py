@@ -96,7 +96,7 @@ def find_token(session, actor: User, token_id: int, agency: Agency | None = None
 
 # Public bodies ------------------------------------------------------------------------------------
 
-def _check_county(session, county_number: str | None) -> str | None:
+def _check_county(county_number: str | None) -> str | None:
     county_number = (county_number or "").strip() or None
     if county_number is not None and not is_county(county_number):
         raise InvalidInput(_l("Choose a county from the list."), "county")
@@ -113,7 +113,7 @@ def _check_fields(session, name: str, sector: str, county_number: str | None,
     reference = (invoicing_reference or "").strip() or None
     if reference is not None and len(reference) > 100:
         raise InvalidInput(_l("The invoicing reference can be at most 100 characters."), "invoicing_reference")
-    return {"name": name, "sector": sector, "county_number": _check_county(session, county_number),
+    return {"name": name, "sector": sector, "county_number": _check_county(county_number),
             "invoicing_reference": reference}
 
 

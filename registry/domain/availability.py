@@ -84,8 +84,8 @@ def _may_lapse(who):
     language cannot change this one's category. Nor is one renewed in time (qualification.renewal_of): the types
     held that day stay the same. (On the bench data, between midnight and the expiry job, 15 of a page's 21
     candidates held such a renewed credential, and each search read and derived their credentials again.)
-    A scalar subquery, not EXISTS, so PostgreSQL asks it
-    for the rows returned only instead of hashing every such credential in the register; COALESCE keeps both
+    A scalar subquery, not EXISTS, so PostgreSQL asks it for the rows returned only instead of hashing every
+    such credential in the register; COALESCE keeps both
     databases on the interpreter's own credentials (ix_credentials_interpreter_state) rather than walking
     ix_credentials_state_valid_until. (database.no_index, SQLite's unary +, measured slower here: p95 21.5 ms
     against 8.8 for Arabic on site in a county.)"""

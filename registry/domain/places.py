@@ -33,6 +33,10 @@ def county_name(number: str) -> str | None:
     return _places()[0].get(number)
 
 
+def municipality_name(number: str | None) -> str | None:
+    return (_places()[1].get(number) or (None,))[0]
+
+
 def municipality(number: str) -> tuple[str, str] | None:
     """(name, county number) of a municipality, None if there is no such number."""
     return _places()[1].get(number)
@@ -64,10 +68,7 @@ def municipality_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 
 
 def counties_and_municipalities() -> tuple[list[dict], list[dict]]:
-    rows = read_municipalities()
-    counties = {r["county_number"]: r["county_name"] for r in rows}
-    return (
-        [{"number": n, "name": name} for n, name in sorted(counties.items())],
-        [{"number": r["municipality_number"], "name": r["municipality_name"],
-          "county_number": r["county_number"]} for r in rows],
-    )
+    """The rows for the counties and municipalities tables (migration 0001, the bench generator)."""
+    counties, municipalities = _places()
+    return ([{"number": n, "name": name} for n, name in sorted(counties.items())],
+            [{"number": n, "name": name, "county_number": county} for n, (name, county) in municipalities.items()])

@@ -67,7 +67,7 @@ def parse_filters(session, start, end, county, today: date) -> Filters:
     """Check the period and county; InvalidInput naming `start`, `end` or `county`."""
     first, last = default_period(today)
     values = gather(start=lambda: parse_date(start, "start"), end=lambda: parse_date(end, "end"),
-                    county=lambda: _check_county(session, county))
+                    county=lambda: _check_county(county))
     start, end = values["start"] or first, values["end"] or last
     if end < start:
         raise InvalidInput(_l("The last day is before the first."), "end")
@@ -76,7 +76,7 @@ def parse_filters(session, start, end, county, today: date) -> Filters:
     return Filters(start, end, values["county"])
 
 
-def _check_county(session, value) -> str | None:
+def _check_county(value) -> str | None:
     value = (value or "").strip()
     if not value:
         return None

@@ -264,6 +264,16 @@ def test_booking_directly(booker, session, world):
     assert "Cancel the booking" in shown and "not billed" in shown
 
 
+def test_an_on_site_booking_names_its_municipality(booker, session, world):
+    response = booker.post("/bookings/new", data=form(interpreter=world.amina))
+    booking_id = int(response.location.rsplit("/", 1)[1])
+    session.execute(sa.update(Booking).where(Booking.id == booking_id).values(
+        modality="onsite", address="Strandkaien 2", municipality_number="4601", meeting_url=None))
+    session.commit()
+    shown = text(booker.get(f"/bookings/{booking_id}"))
+    assert "Municipality Bergen" in shown and "4601" not in shown
+
+
 def test_a_taken_interpreter_is_a_409_and_the_form_is_kept(booker, session, world):
     before = count_bookings(session)
     response = booker.post("/bookings/new", data=form(interpreter=world.busy, description="Kept text"))
