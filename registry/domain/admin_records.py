@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Credential, CredentialType, Interpreter, User, WorkingHours
 from ..models.interpreter import MODALITIES
-from . import audit
+from . import audit, booking
 from .applications import CredentialClaim, check_credential, check_gender
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
@@ -161,6 +161,7 @@ def add_verified_credential(session, actor: User, interpreter: Interpreter, *, t
                                "valid_until": credential.valid_until, "state": credential.state,
                                "categories_before": before,
                                "categories": {q.language_code: q.category for q in interpreter.qualifications}})
+    booking.clear_requalified(session, [interpreter.id], now, "credential_recorded")
     return credential
 
 

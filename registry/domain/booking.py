@@ -589,34 +589,51 @@ def flag_unqualified(session, interpreter_ids, now: datetime, reason: str, *, te
     thousand bookings flagged there is one UPDATE and one bulk write of audit entries, and the messages go in a
     few INSERTs. Returns the flagged bookings per interpreter, as the messages list them.
     """
-    lost = []
+    return _set_warning(session, interpreter_ids, now, reason, True, tell_interpreters, categories)
+
+
+def clear_requalified(session, interpreter_ids, now: datetime, reason: str) -> dict[int, list[dict]]:
+    """The way back from flag_unqualified: future slot-holding bookings with the warning whose interpreter is active
+    and holds the category they ask for again (a credential verified, recorded, imported or renewed; a suspension
+    lifted; the status made active) lose it, each with an audit entry, and each booker and interpreter is told once,
+    in one message listing them. Without this a booker would keep being told to find another interpreter for a
+    booking whose interpreter qualifies. Returns the cleared bookings per interpreter."""
+    return _set_warning(session, interpreter_ids, now, reason, False, True, None)
+
+
+def _set_warning(session, interpreter_ids, now: datetime, reason: str, on: bool, tell_interpreters: bool,
+                 categories: dict | None) -> dict[int, list[dict]]:
+    wrong = []
     for chunk in chunks(sorted(set(interpreter_ids))):
-        lost += _lost_qualification(session, chunk, now, categories)
-    flagged = []
-    for chunk in chunks(lost):
-        flagged += _flag(session, chunk, now, reason)
-    if not flagged:
+        wrong += _wrongly_marked(session, chunk, now, categories, on)
+    changed = []
+    for chunk in chunks(wrong):
+        changed += _mark(session, chunk, now, reason, on)
+    if not changed:
         return {}
+    kind = "booking_flagged" if on else "booking_requalified"
     agencies = dict(session.execute(sa.select(Agency.id, Agency.name)
-                                    .where(Agency.id.in_({r.agency_id for r in flagged}))).all())
+                                    .where(Agency.id.in_({r.agency_id for r in changed}))).all())
     by_booker, by_interpreter = defaultdict(list), defaultdict(list)
-    for row in sorted(flagged, key=lambda r: (r.starts_at, r.id)):
+    for row in sorted(changed, key=lambda r: (r.starts_at, r.id)):
         params = message_params(row, agencies.get(row.agency_id, ""))
         by_interpreter[row.interpreter_id].append(params)
         if row.booker_id is not None:
             by_booker[row.booker_id].append(params)
-    messages = _booker_digests(session, by_booker, now)
+    messages = _booker_digests(session, kind, by_booker, now)
     if tell_interpreters:
-        messages += _interpreter_digests(session, by_interpreter, now)
+        messages += _interpreter_digests(session, kind, by_interpreter, now)
     notifications.enqueue_many(session, messages)
     return dict(by_interpreter)
 
 
-def _lost_qualification(session, interpreter_ids: list[int], now: datetime, categories: dict | None) -> list[int]:
-    """The ids of the interpreters' coming slot-holding bookings, not yet flagged, that they cannot take now."""
+def _wrongly_marked(session, interpreter_ids: list[int], now: datetime, categories: dict | None,
+                    on: bool) -> list[int]:
+    """The ids of the interpreters' coming slot-holding bookings whose warning should be `on` and is not: for on,
+    those not yet flagged that the interpreter cannot take now; for off, the flagged ones they can take again."""
     rows = session.execute(sa.select(Booking.id, Booking.interpreter_id, Booking.language_code, Booking.min_category)
                            .where(Booking.interpreter_id.in_(interpreter_ids), no_index(Booking.status).in_(HOLDING),
-                                  Booking.starts_at > now, Booking.warn_not_qualified.is_(False))).all()
+                                  Booking.starts_at > now, Booking.warn_not_qualified.is_(not on))).all()
     if not rows:
         return []
     involved = sorted({r.interpreter_id for r in rows})
@@ -625,58 +642,60 @@ def _lost_qualification(session, interpreter_ids: list[int], now: datetime, cate
     if categories is None:
         held = verified_credentials(session, involved)
         categories = {i: derive_categories(held[i], oslo_date(now)) for i in involved}
-    return sorted(r.id for r in rows if r.interpreter_id not in active
-                  or not at_least(categories[r.interpreter_id].get(r.language_code), r.min_category))
+    return sorted(r.id for r in rows if on != (r.interpreter_id in active and at_least(
+        categories[r.interpreter_id].get(r.language_code), r.min_category)))
 
 
 _BOOKINGS = Booking.__table__
-_FLAG_RETURNS = tuple(_BOOKINGS.c[f] for f in ("id", "interpreter_id", "agency_id", "booker_id", "language_code",
+_MARK_RETURNS = tuple(_BOOKINGS.c[f] for f in ("id", "interpreter_id", "agency_id", "booker_id", "language_code",
                                                "modality", "starts_at", "ends_at"))
 
 
-def _flag(session, booking_ids: list[int], now: datetime, reason: str) -> list:
-    """One UPDATE sets the warning and returns what the messages need, and one INSERT writes an audit entry for each
-    booking. It sets only the warning and updated_at, and only where the warning was off, so the entry holds just
-    that change (with the interpreter and the reason): nothing else about the booking changed, and its entries from
-    before hold the rest. The conditions are asked again, so a booking changed meanwhile (PostgreSQL, read
-    committed) is left alone."""
+def _mark(session, booking_ids: list[int], now: datetime, reason: str, on: bool) -> list:
+    """One UPDATE sets (or clears) the warning and returns what the messages need, and one INSERT writes an audit
+    entry for each booking. It changes only the warning and updated_at, and only where the warning was the other
+    way, so the entry holds just that change (with the interpreter and the reason): nothing else about the booking
+    changed, and its entries from before hold the rest. The conditions are asked again, so a booking changed
+    meanwhile (PostgreSQL, read committed) is left alone."""
     rows = session.execute(
-        _BOOKINGS.update().where(_BOOKINGS.c.id.in_(booking_ids), _BOOKINGS.c.warn_not_qualified.is_(False),
+        _BOOKINGS.update().where(_BOOKINGS.c.id.in_(booking_ids), _BOOKINGS.c.warn_not_qualified.is_(not on),
                                  no_index(_BOOKINGS.c.status).in_(HOLDING), _BOOKINGS.c.starts_at > now)
-        .values(warn_not_qualified=True, updated_at=now).returning(*_FLAG_RETURNS)).all()
+        .values(warn_not_qualified=on, updated_at=now).returning(*_MARK_RETURNS)).all()
     rows.sort(key=lambda r: r.id)
     expire_loaded(session, Booking, [r.id for r in rows], ["warn_not_qualified", "updated_at"])
-    before = {"warn_not_qualified": False}
+    action = "booking.flagged_not_qualified" if on else "booking.qualified_again"
     audit.record_many(session, [
-        dict(action="booking.flagged_not_qualified", actor_label="system", object_type="booking", object_id=row.id,
-             before=before, after={"warn_not_qualified": True, "interpreter_id": row.interpreter_id, "note": reason})
+        dict(action=action, actor_label="system", object_type="booking", object_id=row.id,
+             before={"warn_not_qualified": not on},
+             after={"warn_not_qualified": on, "interpreter_id": row.interpreter_id, "note": reason})
         for row in rows])
     return rows
 
 
-def _booker_digests(session, by_booker: dict[int, list[dict]], now: datetime) -> list[dict]:
+def _booker_digests(session, kind: str, by_booker: dict[int, list[dict]], now: datetime) -> list[dict]:
     messages = []
     for chunk in chunks(sorted(by_booker)):
         for booker in session.execute(sa.select(User.id, User.email, User.locale, User.name)
                                       .where(User.id.in_(chunk), User.active.is_(True))):
             bookings = by_booker[booker.id]
-            messages.append(dict(kind="booking_flagged", recipient=booker.email, locale=booker.locale,
-                                 user_id=booker.id, event_key=_digest_key("booker", booker.id, bookings, now),
+            messages.append(dict(kind=kind, recipient=booker.email, locale=booker.locale,
+                                 user_id=booker.id, event_key=_digest_key(kind, "booker", booker.id, bookings, now),
                                  name=booker.name, bookings=bookings))
     return messages
 
 
-def _interpreter_digests(session, by_interpreter: dict[int, list[dict]], now: datetime) -> list[dict]:
+def _interpreter_digests(session, kind: str, by_interpreter: dict[int, list[dict]], now: datetime) -> list[dict]:
     contacts = notifications.interpreter_contacts(session, by_interpreter)
-    return [dict(kind="booking_flagged", recipient=c.email, locale=c.locale, user_id=c.user_id, name=c.name,
-                 event_key=_digest_key("interpreter", i, by_interpreter[i], now), bookings=by_interpreter[i],
+    return [dict(kind=kind, recipient=c.email, locale=c.locale, user_id=c.user_id, name=c.name,
+                 event_key=_digest_key(kind, "interpreter", i, by_interpreter[i], now), bookings=by_interpreter[i],
                  to_interpreter=True)
             for i, c in sorted(contacts.items())]
 
 
-def _digest_key(to: str, who: int, bookings: list[dict], now: datetime) -> str:
-    """A booking is flagged once while flagged, so who, the first booking and the moment name the event."""
-    return f"booking_flagged:{to}:{who}:{min(b['booking_id'] for b in bookings)}:{now.isoformat()}"
+def _digest_key(kind: str, to: str, who: int, bookings: list[dict], now: datetime) -> str:
+    """A booking's warning changes once at a moment, so what changed, who, the first booking and the moment name
+    the event."""
+    return f"{kind}:{to}:{who}:{min(b['booking_id'] for b in bookings)}:{now.isoformat()}"
 
 
 # Lists ----------------------------------------------------------------------------------------------

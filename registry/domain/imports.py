@@ -33,7 +33,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Credential, CredentialType, Interpreter
 from ..models.credential import CREDENTIAL_TYPES, GENERAL_TYPES
-from . import audit, qualification
+from . import audit, booking, qualification
 from .clock import oslo_date
 from .errors import InvalidInput, NotFound
 from .languages import LANGUAGE_CODES
@@ -389,6 +389,7 @@ def run(session, actor, data: bytes, filename: str | None, now: datetime, ip: st
     people = [p for chunk in _chunks(touched) for p in session.scalars(
         sa.select(Interpreter).where(Interpreter.id.in_(chunk)))]
     qualification.recompute(session, touched, today)
+    booking.clear_requalified(session, touched, now, "import")
     counts = report.counts
     audit.record(session, "import.completed", actor=actor, object_type="import",
                  object_id=hashlib.sha256(data).hexdigest()[:16], ip=ip,

@@ -194,6 +194,8 @@ def correct(session, actor: User, interpreter: Interpreter, *, name, gender, bir
                  ip=ip, before={k: before[k] for k in changed}, after=changed)
     if "status" in changed and before["status"] == "active":
         booking.flag_unqualified(session, [interpreter.id], now, reason=f"status:{changed['status']}")
+    elif changed.get("status") == "active":
+        booking.clear_requalified(session, [interpreter.id], now, reason="status:active")
     return changed
 
 
@@ -210,6 +212,7 @@ def _after_credential_change(session, actor: User, interpreter: Interpreter, bef
         audit.record(session, "interpreter.categories_changed", actor=actor, object_type="interpreter",
                      object_id=interpreter.id, ip=ip, before=before, after=categories)
         booking.flag_unqualified(session, [interpreter.id], now, reason=why)
+        booking.clear_requalified(session, [interpreter.id], now, reason=why)
     return categories
 
 

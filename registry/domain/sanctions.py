@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ..models import Interpreter, Sanction
 from ..models.sanction import RESTRICTING
-from . import audit, notifications
+from . import audit, booking, notifications
 
 WARNING_YEARS = 5
 
@@ -73,7 +73,7 @@ def lift_ended(session, now: datetime, today: date) -> dict[str, int]:
 
 
 def _restore_status(session, interpreter_ids: list[int], now: datetime, today: date) -> int:
-    reactivated = 0
+    reactivated = []
     for interpreter in session.scalars(sa.select(Interpreter).where(
             Interpreter.id.in_(interpreter_ids), Interpreter.status.in_(tuple(RESTRICTING.values())))
             .order_by(Interpreter.id)):
@@ -88,10 +88,11 @@ def _restore_status(session, interpreter_ids: list[int], now: datetime, today: d
         interpreter.status = status
         interpreter.updated_at = now
         if status == "active":
-            reactivated += 1
+            reactivated.append(interpreter.id)
             _tell(session, interpreter, today)
     session.flush()
-    return reactivated
+    booking.clear_requalified(session, reactivated, now, "sanction_ended")
+    return len(reactivated)
 
 
 def _tell(session, interpreter: Interpreter, today: date) -> None:

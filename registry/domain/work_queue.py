@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from ..models import Application, Credential, Interpreter, OutboxMessage, User, WorkingHours
-from . import accounts, audit, notifications, qualification
+from . import accounts, audit, booking, notifications, qualification
 from .admin_records import DEFAULT_HOURS, default_valid_until
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
@@ -152,6 +152,7 @@ def approve_credential(session, actor: User, credential_id: int, valid_until, no
     if categories != before:
         audit.record(session, "interpreter.categories_changed", actor=actor, object_type="interpreter",
                      object_id=interpreter.id, ip=ip, before=before, after=categories)
+        booking.clear_requalified(session, [interpreter.id], now, "credential_verified")
     return credential
 
 
@@ -249,6 +250,7 @@ def approve_application(session, actor: User, application_id: int, valid_until: 
                      object_id=interpreter.id, ip=ip, before={"status": status_before},
                      after={"status": interpreter.status, "why": "application approved",
                             "categories": categories})
+    booking.clear_requalified(session, [interpreter.id], now, "application_approved")
     if existing_login is None and email:
         login = accounts.create_user(session, email, interpreter.name, "interpreter", interpreter=interpreter,
                                      locale=applicant_locale(session, application))

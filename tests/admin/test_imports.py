@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from registry.models import AuditEntry, Credential, Interpreter, Qualification
-from tests.admin.conftest import fresh
+from registry.models import AuditEntry, Booking, Credential, Interpreter, Qualification
+from tests.admin.conftest import confirmed_booking, fresh, messages, oslo
 from tests.helpers import interpreter
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
@@ -122,6 +122,9 @@ def test_the_dry_run_reports_every_row_and_the_import_writes_them_all(client, se
         f"{o};;;basic_course;pl;2026-05-05;2030-05-05",                        # the waiting one is verified
         f"{o};;;translator;pl;2025-01-01;",                                    # already there
     ]) + "\n"
+    # A Somali booking of Amina's, marked when her bilingual test had run out; the import brings it back.
+    somali = confirmed_booking(session, session.get(Interpreter, people["amina_id"]), users.agency_a, users.booker.id,
+                               oslo(date(2027, 3, 9), 10), language="so", warn_not_qualified=True)
     before = credential_count(session)
     login(client, users.admin)
     location = upload(client, "\ufeff" + text, name="Tospråktesten 2027.csv")
@@ -150,6 +153,8 @@ def test_the_dry_run_reports_every_row_and_the_import_writes_them_all(client, se
     assert categories == {"ar": "C", "so": "E"}
     assert session.scalar(sa.select(Qualification.category).where(
         Qualification.interpreter_id == people["omar_id"])) == "D"
+    assert fresh(session).get(Booking, somali.id).warn_not_qualified is False
+    assert {m.recipient for m in messages(session, "booking_requalified")} == {users.booker.email, "amina@example.no"}
     [entry] = import_entries(session)
     assert entry.actor_label == users.admin.email
     assert {k: entry.after[k] for k in ("file", "rows", "create", "verify", "change", "unchanged")} == {

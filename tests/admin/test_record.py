@@ -118,12 +118,22 @@ def test_an_inactive_status_takes_the_interpreter_out_and_flags_coming_bookings(
     assert listed(client, "language=ar") == []
     assert fresh(session).get(Booking, booking_id).warn_not_qualified is True
 
+    # Active again: the booking is hers to take again, so the warning goes and the booker is told.
+    client.post(f"/admin/interpreters/{number}/edit", data={
+        "name": "Amina Ali", "gender": "female", "email": "amina@example.no", "county": "03",
+        "modalities": ["video"], "availability": "part_time", "status": "active"})
+    assert fresh(session).get(Booking, booking_id).warn_not_qualified is False
+    assert {m.recipient for m in messages(session, "booking_requalified")} == {users.booker.email, "amina@example.no"}
+
 
 def test_a_credential_added_directly_counts_at_once(client, session, users, login, amina):
     number, person_id, _ = amina
     session.get(CredentialType, "authorisation").default_validity_years = 5
     session.commit()
     assert listed(client, "language=pl") == []
+    # A Polish booking marked when her Polish credential had run out: the new one makes it hers again.
+    polish = confirmed_booking(session, session.get(Interpreter, person_id), users.agency_a, users.booker.id,
+                               oslo(date(2027, 3, 10), 10), language="pl", warn_not_qualified=True)
     login(client, users.admin)
     response = client.post(f"/admin/interpreters/{number}/credentials", data={
         "cred-type": "authorisation", "cred-language": "pl", "cred-issued_on": "2027-02-01", "cred-valid_until": ""})
@@ -131,6 +141,7 @@ def test_a_credential_added_directly_counts_at_once(client, session, users, logi
     added = fresh(session).scalar(sa.select(Credential).where(Credential.language_code == "pl"))
     assert (added.state, added.valid_until, added.verified_by_id) == ("verified", date(2032, 2, 1), users.admin.id)
     assert listed(client, "language=pl&min_category=C") == ["Amina Ali"]
+    assert fresh(session).get(Booking, polish.id).warn_not_qualified is False
     # The same credential twice is refused.
     again = client.post(f"/admin/interpreters/{number}/credentials?lang=en", data={
         "cred-type": "authorisation", "cred-language": "pl", "cred-issued_on": "2027-02-01"})
@@ -165,6 +176,8 @@ def test_changing_valid_until_recomputes_at_once(client, session, users, login, 
     renewed = credential(session, person_id, "bachelor")
     assert (renewed.state, renewed.valid_until) == ("verified", date(2031, 12, 31))
     assert listed(client, "language=ar&min_category=A") == ["Amina Ali"]
+    assert fresh(session).get(Booking, booking_id).warn_not_qualified is False  # hers to take again
+    assert {m.recipient for m in messages(session, "booking_requalified")} == {users.booker.email, "amina@example.no"}
     # Empty: no end date.
     assert client.post(url, data={f"vu{bachelor.id}-valid_until": ""}).status_code == 303
     assert credential(session, person_id, "bachelor").valid_until is None

@@ -11,8 +11,8 @@ import time_machine
 
 from registry.domain import applications, evidence, notifications
 from registry.domain.availability import Slot, find_available
-from registry.models import Application, AuditEntry, Credential, CredentialType, Interpreter, User
-from tests.admin.conftest import PDF, apply, fresh, messages, oslo, work_always
+from registry.models import Application, AuditEntry, Booking, Credential, CredentialType, Interpreter, User
+from tests.admin.conftest import PDF, apply, confirmed_booking, fresh, messages, oslo, work_always
 from tests.helpers import interpreter
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
@@ -184,6 +184,25 @@ def test_approving_a_credential_raises_the_category_in_search_and_booking_at_onc
     [told] = messages(session, "credential_verified")
     assert told.recipient == "omar@example.no" and told.params["categories"] == {"ar": "A"}
     assert "Omar Osman" not in client.get("/admin/queue").text
+
+
+def test_approving_a_credential_takes_the_warning_off_bookings_it_makes_his_again(client, session, users, login,
+                                                                                  omar):
+    """His bachelor's degree had run out, so a booking asking for A was marked; the renewed degree is verified: the
+    mark goes and the booker is told the booking stands. A booking asking for more than he holds keeps its mark."""
+    number, credential_id = omar
+    person = fresh(session).scalar(sa.select(Interpreter).where(Interpreter.register_number == number))
+    needs_a = confirmed_booking(session, person, users.agency_a, users.booker.id, oslo(TUESDAY, 10),
+                                min_category="A", warn_not_qualified=True)
+    other_language = confirmed_booking(session, person, users.agency_a, users.booker.id, oslo(TUESDAY, 12),
+                                       language="so", warn_not_qualified=True)
+    login(client, users.admin)
+    assert client.post(f"/admin/queue/credentials/{credential_id}/approve",
+                       data={f"c{credential_id}-valid_until": "2032-06-19"}).status_code == 303
+    assert fresh(session).get(Booking, needs_a.id).warn_not_qualified is False
+    assert fresh(session).get(Booking, other_language.id).warn_not_qualified is True  # he holds no Somali
+    [told] = [m for m in messages(session, "booking_requalified") if m.recipient == users.booker.email]
+    assert [b["booking_id"] for b in told.params["bookings"]] == [needs_a.id]
 
 
 def test_rejecting_a_credential_sends_the_reason_and_changes_no_category(client, session, users, login, omar):

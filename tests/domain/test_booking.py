@@ -362,6 +362,62 @@ def test_flagged_bookings_are_told_once_to_each_person_in_one_list(app, session,
                and e.before["warn_not_qualified"] is False for e in entries)
 
 
+def test_a_warning_is_taken_away_when_the_interpreter_can_take_the_booking_again(app, session, world):
+    """Omar is suspended, so his coming bookings are marked; the suspension is lifted: the marks go, each with an
+    audit entry, and each booker and Omar are told once. A booking asking for more than he holds keeps its mark."""
+    made = [b.request_direct(session, world["booker"], world["omar"].register_number,
+                             details(start=oslo(day, 10)), NOW, RULES)
+            for day in (TUESDAY + timedelta(days=1), TUESDAY)]
+    made.append(b.request_direct(session, world["other"], world["omar"].register_number,
+                                 details(start=oslo(TUESDAY + timedelta(days=2), 10)), NOW, RULES))
+    world["omar"].status = "suspended"
+    b.flag_unqualified(session, [world["omar"].id], NOW, "status:suspended")
+    # A booking that asks for B, which Omar (C) never held: marked, and it must stay marked.
+    above = b.request_direct(session, world["booker"], world["amina"].register_number,
+                             details(start=oslo(TUESDAY, 12), min_category="B"), NOW, RULES)
+    session.flush()
+    above.interpreter_id, above.warn_not_qualified = world["omar"].id, True
+    session.execute(sa.delete(OutboxMessage))
+    session.commit()
+
+    assert b.clear_requalified(session, [world["omar"].id], NOW, "sanction_ended") == {}  # still suspended
+    world["omar"].status = "active"
+    cleared = b.clear_requalified(session, [world["omar"].id], NOW, "sanction_ended")
+    session.commit()
+
+    assert [x["booking_id"] for x in cleared[world["omar"].id]] == [made[1].id, made[0].id, made[2].id]
+    assert all(session.get(Booking, m.id).warnings == [] for m in made)
+    assert session.get(Booking, above.id).warnings == ["interpreter_not_qualified"]
+    told = {m.recipient: m for m in session.scalars(sa.select(OutboxMessage))}
+    assert set(told) == {"booker@helse.example", "booker@nav.example", "omar@example.no"}
+    assert {m.kind for m in told.values()} == {"booking_requalified"}
+    assert [x["booking_id"] for x in told["booker@helse.example"].params["bookings"]] == [made[1].id, made[0].id]
+    with app.app_context():
+        subject, body = notifications.render(told["booker@helse.example"])
+        assert subject == "2 bestillinger har en tolk som kan ta dem likevel"
+        assert "Du trenger ikke å bestille andre tolker" in body
+        subject, _ = notifications.render(told["omar@example.no"])
+        assert subject == "3 kommende oppdrag du har, er ikke lenger markert"
+    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.qualified_again")
+                              .order_by(AuditEntry.id)).all()
+    assert [int(e.object_id) for e in entries] == sorted(m.id for m in made)
+    assert all(e.before == {"warn_not_qualified": True} and e.after["warn_not_qualified"] is False
+               and e.after["note"] == "sanction_ended" for e in entries)
+    assert b.clear_requalified(session, [world["omar"].id], NOW, "sanction_ended") == {}  # nothing more to do
+
+
+def test_a_warning_on_a_booking_that_has_started_or_holds_no_slot_stays(session, world):
+    """Only coming, slot-holding bookings change: a cancelled one keeps what it had, as the record of then."""
+    made = b.request_direct(session, world["booker"], world["omar"].register_number, details(), NOW, RULES)
+    world["omar"].status = "suspended"
+    b.flag_unqualified(session, [world["omar"].id], NOW, "status:suspended")
+    made.status = "cancelled"
+    world["omar"].status = "active"
+    session.commit()
+    assert b.clear_requalified(session, [world["omar"].id], NOW, "status:active") == {}
+    assert session.get(Booking, made.id).warn_not_qualified is True
+
+
 def test_the_database_itself_refuses_overlaps(session, world):
     """Even code that skips every check cannot store two overlapping slot-holding bookings."""
     def row(start_hour, end_hour, status="requested"):

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from registry.domain import sanctions
-from registry.models import AuditEntry, Interpreter, Sanction
-from tests.helpers import interpreter
-from tests.jobs.conftest import messages, oslo, run_direct
+from registry.models import AuditEntry, Booking, Interpreter, Sanction
+from tests.helpers import interpreter, user
+from tests.jobs.conftest import make_booking, messages, oslo, run_direct
 
 LAST_DAY = date(2027, 3, 31)
 
@@ -45,6 +45,20 @@ def test_a_suspension_holds_through_its_last_day_and_is_lifted_the_next(app, ses
     actions = session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["sanction.lifted", "interpreter.status_changed"]
     assert [m.recipient for m in messages(session, "sanction_ended")] == ["amina@example.no"]
+
+
+def test_lifting_takes_the_warning_off_her_coming_bookings(app, session, suspended):
+    """Her bookings were marked when she was suspended; once she is active again they are hers to take, so the marks
+    go and the booker is told. A booking that started before the lift keeps its mark, as the record of then."""
+    booker = user(session, "booker@helse.example")
+    coming = make_booking(session, booker, suspended, oslo(date(2027, 4, 6), 10), warn_not_qualified=True)
+    started = make_booking(session, booker, suspended, oslo(date(2027, 4, 1), 0, 30), warn_not_qualified=True)
+    run_direct(app, session, "end-sanctions", oslo(date(2027, 4, 1), 1, 20))
+    assert session.get(Booking, coming.id).warn_not_qualified is False
+    assert session.get(Booking, started.id).warn_not_qualified is True
+    told = {m.recipient: m for m in messages(session, "booking_requalified")}
+    assert set(told) == {"booker@helse.example", "amina@example.no"}
+    assert [b["booking_id"] for b in told["booker@helse.example"].params["bookings"]] == [coming.id]
 
 
 def test_running_twice_lifts_nothing_more(app, session, suspended):
