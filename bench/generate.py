@@ -457,11 +457,15 @@ class Plan:
                 (person.last_booked is None or created > person.last_booked):
             person.last_booked = created
         onsite = modality == "onsite"
+        # A paused interpreter's coming bookings were made while they were active and marked when they paused,
+        # as the app marks them (interpreter_record.correct); the others (suspended, ...) have no coming ones.
+        unqualified = int(future and interpreter is not None and status in ("confirmed", "requested")
+                          and person.status != "active")
         rows.append((agency, booker, interpreter, status, language, minimum, modality, starts, ends, sector,
                      addresses[rng.randrange(len(addresses))] if onsite else None,
                      person.municipality if onsite else None,
                      links[rng.randrange(len(links))] if modality == "video" else None,
-                     respond_by, late, billable, 0, 0, report, created, created))
+                     respond_by, late, billable, 0, unqualified, report, created, created))
 
     def interpreter_rows_final(self):
         for row, person in zip(self.interpreter_rows, self.people, strict=True):

@@ -74,6 +74,7 @@ def test_the_whole_benchmark_runs_and_reports_every_figure(database, tmp_path):
         assert values[f"load.{name}.ratio"] == pytest.approx(values[f"load.{name}.rps"] / around, rel=0.02)
     assert values["expiry.due"] > 0 and values["expiry.job_s"] > 0
     assert result["data"]["counts"]["bookings"] > 2000 and result["data"]["checks"]["overlaps"] == 0
+    assert result["data"]["checks"]["unmarked_bookings"] == 0
 
     summary = (out / "results.md").read_text()
     assert f"## {db} (scale 0.0005)" in summary and "| figure | value | target |" in summary
