@@ -1,7 +1,9 @@
-"""In-process figures: the availability search on an app context, the public register page via the test client."""
+"""In-process figures: the availability search on an app context, the public register page via the test client,
+and the load test's API requests one at a time through the test client."""
 
 import random
 import re
+import statistics
 import time
 from datetime import datetime, timedelta
 
@@ -135,4 +137,43 @@ def register_page(app, iterations: int, case_seconds: float = 30) -> tuple[list[
             figures.append(Figure.of(f"register.{case}.{name}_ms", f"{label}: {name}", p[name], "ms",
                                      "register_page_p95_ms" if name == "p95" else None))
         details[f"register.{case}"] = {"url": url, "statuses": statuses, "requests": len(samples)}
+    return figures, details
+
+
+API_LABELS = {"healthz": "GET /healthz", "register": "GET /api/v1/register/{n}",
+              "availability": "GET /api/v1/availability", "booking": "POST /api/v1/bookings"}
+
+
+def api_requests(app, lines: dict[str, list[str]], case_seconds: float = 30) -> tuple[list[Figure], dict]:
+    """The load test's own prepared requests (bench/load.py), sent one at a time through Flask's test client: no HTTP
+    server, nothing else competing for the cores or for SQLite's write lock. Each endpoint's mean time a request,
+    and /healthz's mean over it: the ratio the load test measures, with the contention taken out, so it tells how
+    much of a missed ratio is the request's own work. `lines` holds enough requests for each (WARM_UP more than
+    are measured); the bookings are used once each, so they must be slots the load test does not also book."""
+    client = app.test_client()
+    means, details = {}, {}
+    for name, prepared in lines.items():
+        samples, statuses, case_started = [], {}, time.monotonic()
+        for n, line in enumerate(prepared):
+            if n > WARM_UP and enough(samples, len(prepared) - WARM_UP, case_started, case_seconds):
+                break
+            method, path, token, body = line.split("\t")
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            if body:
+                headers["Content-Type"] = "application/json"
+            started = time.perf_counter()
+            response = client.open(path, method=method, headers=headers, data=body or None)
+            elapsed = (time.perf_counter() - started) * 1000
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if n >= WARM_UP:
+                samples.append(elapsed)
+        means[name] = statistics.fmean(samples) if samples else None
+        details[name] = {"requests": len(samples), "statuses": statuses}
+    figures = []
+    for name, mean in means.items():
+        label = f"one at a time, in process: {API_LABELS[name]}"
+        figures.append(Figure.of(f"api_alone.{name}.mean_ms", f"{label}: mean", mean, "ms"))
+        if name != "healthz":
+            ratio = means["healthz"] / mean if mean and means.get("healthz") else None
+            figures.append(Figure.of(f"api_alone.{name}.ratio", f"{label}: ratio to /healthz", ratio, "x"))
     return figures, details

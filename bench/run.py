@@ -6,7 +6,8 @@
 1. Data: generated (bench/generate.py) unless a usable set of this scale is already there.
 2. In process: the availability search (find_available on an app context) for a popular, a mid and a rare
    language, without and with a county; the public register page through Flask's test client.
-3. Under load: gunicorn with 4 workers and wrk, each endpoint for --duration seconds: /healthz, GET
+3. The same API requests the load test sends, one at a time through the test client (no server, no contention);
+   then under load: gunicorn with 4 workers and wrk, each endpoint for --duration seconds: /healthz, GET
    /api/v1/register/{n}, GET /api/v1/availability, POST /api/v1/bookings; then the workers' peak RSS.
 4. The expire-credentials job against a raw UPDATE of the same rows (bench/expiry.py, in its own process).
 
@@ -40,6 +41,8 @@ FIGURE_KEYS = (
     + [f"availability.{kind}.{where}.{p}_ms" for kind, _ in inprocess.LANGUAGE_RANKS for where in inprocess.PLACES
        for p in ("p50", "p95", "p99")]
     + [f"register.{case}.{p}_ms" for case in inprocess.REGISTER_CASES for p in ("p50", "p95", "p99")]
+    + [f"api_alone.{name}.{what}" for name in LOADS for what in ("mean_ms", "ratio")
+       if (name, what) != ("healthz", "ratio")]
     + [f"load.{name}.{what}" for name in LOADS for what in ("rps", "p95_ms", "ratio")
        if (name, what) != ("healthz", "ratio")]
     + ["load.booking.created", "load.booking.conflicts", "memory.worker_peak_rss_mb"]
@@ -49,7 +52,8 @@ FIGURE_KEYS = (
 
 def bench_app(url: str, application_name: str | None = None):
     """The app on the bench database, configured as production is (no mail logged on queueing)."""
-    config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key", "MAIL_LOG_ON_QUEUE": False}
+    config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key", "MAIL_LOG_ON_QUEUE": False,
+              "API_RATE_LIMIT": load.NO_RATE_LIMIT}
     if url.startswith("postgresql") and application_name:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"application_name": application_name}}
     return create_app(config)
@@ -90,26 +94,35 @@ def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figur
         "availability": load.availability_lines(tokens, 5000, rng),
         "booking": load.booking_lines(app, tokens, posts, rng),
     }
+    # Bookings for the one-at-a-time run: slots of their own, which wrk never sends.
+    alone = min(args.iterations + inprocess.WARM_UP, len(requests["booking"]) // 4)
+    requests["booking"], alone_booking = requests["booking"][:-alone or None], requests["booking"][-alone:]
     marks = load.high_water(app)
     _mark(t, True)
-    server = load.Server(t.url, work_dir / f"gunicorn-{t.db}.log")
-    results, removed = {}, {}
+    server, results, removed = None, {}, {}
     try:
+        log(f"in process: the API's requests one at a time, up to {args.iterations} each")
+        count = args.iterations + inprocess.WARM_UP
+        alone_figures, alone_details = inprocess.api_requests(app, {
+            **{name: (requests[name] * count)[:count] for name in ("healthz", "register", "availability")},
+            "booking": alone_booking}, case_seconds=args.case_seconds)
+        server = load.Server(t.url, work_dir / f"gunicorn-{t.db}.log")
         warm = [(x.split("\t")[1], x.split("\t")[2] or None) for x in
                 (requests["healthz"][0], requests["register"][0], requests["availability"][0])]
         server.warm(warm)
         results, ceilings = _bracketed_loads(server, requests, args, work_dir)
         peaks = server.peak_rss_mb()
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         removed = load.remove_added(app, marks)
         load.drop_tokens(app)
         _mark(t, False)
     rates = results["healthz"]["segments_rps"]
-    figures, notes = [], [f"/healthz in its {len(rates)} segments before, between and after the other loads: "
-                          + ", ".join(f"{r:,.0f}" for r in rates) + " requests per second"]
-    labels = {"healthz": "GET /healthz", "register": "GET /api/v1/register/{n}",
-              "availability": "GET /api/v1/availability", "booking": "POST /api/v1/bookings"}
+    figures = alone_figures
+    notes = [f"/healthz in its {len(rates)} segments before, between and after the other loads: "
+             + ", ".join(f"{r:,.0f}" for r in rates) + " requests per second"]
+    labels = inprocess.API_LABELS
     for name, r in results.items():
         figures.append(Figure.of(f"load.{name}.rps", f"{labels[name]}: requests per second", r["rps"], "/s"))
         figures.append(Figure.of(f"load.{name}.p95_ms", f"{labels[name]}: p95 latency", r["p95_ms"], "ms"))
@@ -130,7 +143,8 @@ def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figur
                              "qualified (409)", statuses.get(409, 0)))
     figures.append(Figure.of("memory.worker_peak_rss_mb", "gunicorn worker peak RSS (VmHWM) after the load",
                              max(peaks.values()) if peaks else None, "MB", "worker_peak_rss_mb"))
-    details = {"wrk": results, "healthz_segments": ceilings, "worker_peak_rss_mb": peaks, "removed_after": removed,
+    details = {"one_at_a_time": alone_details,
+               "wrk": results, "healthz_segments": ceilings, "worker_peak_rss_mb": peaks, "removed_after": removed,
                "notes": notes, "prepared": {k: len(v) for k, v in requests.items()}}
     return figures, details
 
