@@ -88,8 +88,7 @@ def decide(session, actor: User, interpreter: Interpreter, *, kind, reason, deci
     if kind in RESTRICTING:
         holding = set(session.scalars(sa.select(Sanction.kind).where(
             Sanction.interpreter_id == interpreter.id, sanctions.holding_condition(today))))
-        interpreter.status = sanctions.status_while(holding)
-        interpreter.updated_at = now
+        sanctions.set_status(interpreter, holding, now)
         session.flush()
     audit.record(session, "sanction.recorded", actor=actor, object_type="interpreter", object_id=interpreter.id,
                  ip=ip, before={"status": status_before},

@@ -47,17 +47,37 @@ def holding_condition(on: date):
         sa.or_(Sanction.ends_on.is_(None), Sanction.ends_on >= on))
 
 
-def status_while(kinds) -> str:
-    """The interpreter status the holding sanctions give: the strongest wins; none holding: active."""
+def status_while(kinds) -> str | None:
+    """The interpreter status the holding sanctions give: the strongest wins; None when none holds."""
     for kind, status in RESTRICTING.items():  # exclusion first
         if kind in kinds:
             return status
-    return "active"
+    return None
+
+
+def set_status(interpreter: Interpreter, kinds, now: datetime) -> str:
+    """Give the interpreter the status the holding sanctions (`kinds`) call for. The first to hold sets their own
+    status (active, paused or inactive) aside; when none holds any more, that status comes back, so one who had
+    left the register is not listed again by a suspension ending. Active where none was set aside (rows from
+    before it was kept). Returns the status."""
+    restricted = status_while(kinds)
+    if restricted is not None:
+        if interpreter.status not in RESTRICTING.values():
+            interpreter.status_after_sanction = interpreter.status
+        status = restricted
+    elif interpreter.status in RESTRICTING.values():
+        status, interpreter.status_after_sanction = interpreter.status_after_sanction or "active", None
+    else:
+        status = interpreter.status
+    if status != interpreter.status:
+        interpreter.status, interpreter.updated_at = status, now
+    return status
 
 
 def lift_ended(session, now: datetime, today: date) -> dict[str, int]:
-    """Lift suspensions and time-limited exclusions whose last day is before `today`, and make their
-    interpreters active again when no other sanction holds. Running it again lifts nothing more."""
+    """Lift suspensions and time-limited exclusions whose last day is before `today`, and give their interpreters
+    back the status they had before (set_status) when no other sanction holds. Running it again lifts nothing
+    more. "reactivated" counts those who are active again."""
     ended = session.execute(
         sa.update(Sanction)
         .where(Sanction.kind.in_(tuple(RESTRICTING)), Sanction.lifted_at.is_(None), Sanction.ends_on < today)
@@ -79,17 +99,17 @@ def _restore_status(session, interpreter_ids: list[int], now: datetime, today: d
             .order_by(Interpreter.id)):
         kinds = set(session.scalars(sa.select(Sanction.kind).where(
             Sanction.interpreter_id == interpreter.id, holding_condition(today))))
-        status = status_while(kinds)
-        if status == interpreter.status:
+        before = interpreter.status
+        status = set_status(interpreter, kinds, now)
+        if status == before:
             continue
         audit.record(session, "interpreter.status_changed", actor_label="system", object_type="interpreter",
-                     object_id=interpreter.id, before={"status": interpreter.status},
+                     object_id=interpreter.id, before={"status": before},
                      after={"status": status, "why": "sanction ended"})
-        interpreter.status = status
-        interpreter.updated_at = now
+        if status not in RESTRICTING.values():
+            _tell(session, interpreter, today)
         if status == "active":
             reactivated.append(interpreter.id)
-            _tell(session, interpreter, today)
     session.flush()
     booking.clear_requalified(session, reactivated, now, "sanction_ended")
     return len(reactivated)
@@ -100,4 +120,4 @@ def _tell(session, interpreter: Interpreter, today: date) -> None:
     if contact:
         notifications.enqueue(session, "sanction_ended", contact.email,
                               event_key=f"sanction_ended:{interpreter.id}:{today}", locale=contact.locale,
-                              user_id=contact.user_id, name=contact.name)
+                              user_id=contact.user_id, name=contact.name, status=interpreter.status)

@@ -46,6 +46,8 @@ class Interpreter(db.Model):
     offers_phone: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
     # No index: five values, nearly all "active"; SQLite without statistics would pick it over name order.
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="active")
+    # The status (active, paused or inactive) a suspension or exclusion set aside, given back when none holds.
+    status_after_sanction: so.Mapped[str | None] = so.mapped_column(sa.String(12))
     # Only to match imported exam results to a person; never shown publicly.
     birth_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
     last_booked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

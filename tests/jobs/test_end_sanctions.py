@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
-from registry.domain import sanctions
+from registry.domain import notifications, sanction_decisions, sanctions
 from registry.models import AuditEntry, Booking, Interpreter, Sanction
 from tests.helpers import interpreter, user
 from tests.jobs.conftest import make_booking, messages, oslo, run_direct
@@ -59,6 +60,36 @@ def test_lifting_takes_the_warning_off_her_coming_bookings(app, session, suspend
     told = {m.recipient: m for m in messages(session, "booking_requalified")}
     assert set(told) == {"booker@helse.example", "amina@example.no"}
     assert [b["booking_id"] for b in told["booker@helse.example"].params["bookings"]] == [coming.id]
+
+
+@pytest.mark.parametrize("own_status", ["paused", "inactive"])
+def test_the_status_before_the_sanction_comes_back_when_it_ends(app, session, own_status):
+    """A suspension of someone on leave (paused) or who had left the register (inactive) sets that status aside; when
+    it ends they are paused or inactive again, not listed as active, and told so. An exclusion decided while the
+    suspension held changes nothing about what comes back."""
+    admin = user(session, "admin@imdi.example", role="registry_admin")
+    person = interpreter(session, "Omar Osman", email="omar@example.no", status=own_status,
+                         credentials=[("authorisation", "ar")])
+    decided = oslo(date(2027, 1, 10), 9)
+    with time_machine.travel(decided, tick=False):
+        sanction_decisions.decide(session, admin, person, kind="suspension", reason="Saken pågår",
+                                  ends_on="2027-03-31", now=decided)
+        sanction_decisions.decide(session, admin, person, kind="exclusion", reason="Alvorlig brudd",
+                                  ends_on="2027-02-28", now=decided)
+        session.commit()
+    assert status(session, person) == "excluded"
+    run_direct(app, session, "end-sanctions", oslo(date(2027, 3, 1), 1, 20))
+    assert status(session, person) == "suspended"  # the exclusion ended; the suspension still holds
+
+    counts = run_direct(app, session, "end-sanctions", oslo(date(2027, 4, 1), 1, 20))
+    assert counts["lifted"] == 1 and counts["reactivated"] == 0
+    assert status(session, person) == own_status
+    assert session.get(Interpreter, person.id).status_after_sanction is None
+    [told] = messages(session, "sanction_ended")
+    with app.app_context():
+        subject, body = notifications.render(told)
+    assert subject == "Suspensjonen eller utestengingen din er over"
+    assert ("Du har pause igjen" if own_status == "paused" else "Du er inaktiv igjen") in body
 
 
 def test_running_twice_lifts_nothing_more(app, session, suspended):
