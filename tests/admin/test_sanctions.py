@@ -62,7 +62,7 @@ def test_a_suspension_or_exclusion_takes_the_interpreter_out_at_once_and_flags_c
     assert response.status_code == 303, response.text
 
     person = fresh(session).get(Interpreter, person_id)
-    assert person.status == status
+    assert (person.status, person.status_after_sanction) == (status, "active")
     assert listed(client) == [] and bookable(session) == []
     assert client.get(f"/register/{number}").status_code == 404
     assert "is a qualified interpreter" not in client.get(f"/verify/{number}?lang=en").text
@@ -82,6 +82,7 @@ def test_a_suspension_or_exclusion_takes_the_interpreter_out_at_once_and_flags_c
     # The booker sees the warning on the booking.
     record = client.get(f"/admin/interpreters/{number}?lang=en").text
     assert "The interpreter no longer qualifies" in record and "In force" in record
+    assert "the status goes back to active, as it was before" in record
 
 
 def test_a_warning_or_a_report_changes_no_status(client, session, users, login, amina):
