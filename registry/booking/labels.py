@@ -39,6 +39,7 @@ ACTION = {
     "booking.time_disputed": _l("Reported time disputed"),
     "booking.no_show": _l("No-show recorded"),
     "booking.flagged_not_qualified": _l("Warning: the interpreter no longer holds the category needed"),
+    "booking.qualified_again": _l("Warning taken away: the interpreter can take the booking again"),
     "booking.offer_declined": _l("An interpreter declined the open request"),
 }
 REPORT_STATE = {

@@ -21,6 +21,7 @@ HISTORY = {
     "booking.no_show": _l("No-show recorded"),
     "booking.lapsed": _l("Lapsed without an answer"),
     "booking.flagged_not_qualified": _l("Flagged: the interpreter no longer qualifies"),
+    "booking.qualified_again": _l("No longer flagged: the interpreter can take it again"),
 }
 # Who did it, by their part only.
 WHO = {

@@ -468,6 +468,22 @@ def test_warnings_are_shown_in_words(booker, session, world):
     assert "The interpreter no longer holds the category needed" in listing
 
 
+def test_a_warning_and_its_end_are_in_the_history_in_words(booker, session, world):
+    """Paused, the interpreter's booking is flagged; active again, the warning goes: the history says both in
+    words, not as the audit log's codes."""
+    made = domain_booking(session, world, oslo(TUESDAY, 13))
+    person = fresh(session).get(Booking, made).interpreter
+    person.status = "paused"
+    b.flag_unqualified(session, [person.id], NOW, "status:paused")
+    person.status = "active"
+    b.clear_requalified(session, [person.id], NOW, "status:active")
+    session.commit()
+    page = text(booker.get(f"/bookings/{made}"))
+    assert "Warning: the interpreter no longer holds the category needed" in page
+    assert "Warning taken away: the interpreter can take the booking again" in page
+    assert "booking.qualified_again" not in page and "The interpreter no longer holds the category this" not in page
+
+
 # Another agency's booking, and who may use the pages --------------------------------------------------
 
 def test_another_agencys_booking_is_not_found_for_every_page_and_action(booker, session, world):

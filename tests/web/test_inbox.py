@@ -382,6 +382,21 @@ def test_the_assignment_page_shows_details_and_history_without_anyones_email(cli
     assert f"/calendar/booking/{booking_id}.ics" in response.get_data(as_text=True)
 
 
+def test_a_warning_and_its_end_are_in_the_assignments_history_in_words(client, world):
+    booking_id = confirmed(world)
+    world.amina.status = "paused"
+    b.flag_unqualified(world.session, [world.amina.id], NOW, "status:paused")
+    world.amina.status = "active"
+    b.clear_requalified(world.session, [world.amina.id], NOW, "status:active")
+    world.session.commit()
+    login_as(client, world, "amina_login")
+    page = text_of(client.get(f"/me/assignments/{booking_id}"))
+    history = page[page.index("History"):]
+    assert "Flagged: the interpreter no longer qualifies" in history
+    assert "No longer flagged: the interpreter can take it again" in history
+    assert "booking.qualified_again" not in history
+
+
 # The calendar view ----------------------------------------------------------------------------------
 
 def test_the_calendar_lists_assignments_by_local_day_across_the_change_to_summer_time(client, world):
