@@ -155,7 +155,7 @@ def api_requests(app, lines: dict[str, list[str]], case_seconds: float = 30) -> 
     for name, prepared in lines.items():
         samples, statuses, case_started = [], {}, time.monotonic()
         for n, line in enumerate(prepared):
-            if n > WARM_UP and enough(samples, len(prepared) - WARM_UP, case_started, case_seconds):
+            if enough(samples, len(prepared) - WARM_UP, case_started, case_seconds):
                 break
             method, path, token, body = line.split("\t")
             headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from itertools import cycle, islice
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -94,17 +95,17 @@ def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figur
         "availability": load.availability_lines(tokens, 5000, rng),
         "booking": load.booking_lines(app, tokens, posts, rng),
     }
-    # Bookings for the one-at-a-time run: slots of their own, which wrk never sends.
-    alone = min(args.iterations + inprocess.WARM_UP, len(requests["booking"]) // 4)
-    requests["booking"], alone_booking = requests["booking"][:-alone or None], requests["booking"][-alone:]
+    # Bookings for the one-at-a-time run: slots of their own, at most a quarter, which wrk never sends.
+    count = args.iterations + inprocess.WARM_UP
+    cut = len(requests["booking"]) - min(count, len(requests["booking"]) // 4)
+    requests["booking"], alone_booking = requests["booking"][:cut], requests["booking"][cut:]
     marks = load.high_water(app)
     _mark(t, True)
     server, results, removed = None, {}, {}
     try:
         log(f"in process: the API's requests one at a time, up to {args.iterations} each")
-        count = args.iterations + inprocess.WARM_UP
         alone_figures, alone_details = inprocess.api_requests(app, {
-            **{name: (requests[name] * count)[:count] for name in ("healthz", "register", "availability")},
+            **{name: list(islice(cycle(requests[name]), count)) for name in ("healthz", "register", "availability")},
             "booking": alone_booking}, case_seconds=args.case_seconds)
         server = load.Server(t.url, work_dir / f"gunicorn-{t.db}.log")
         warm = [(x.split("\t")[1], x.split("\t")[2] or None) for x in

@@ -589,7 +589,8 @@ def flag_unqualified(session, interpreter_ids, now: datetime, reason: str, *, te
     thousand bookings flagged there is one UPDATE and one bulk write of audit entries, and the messages go in a
     few INSERTs. Returns the flagged bookings per interpreter, as the messages list them.
     """
-    return _set_warning(session, interpreter_ids, now, reason, True, tell_interpreters, categories)
+    return _set_warning(session, interpreter_ids, now, reason, on=True, tell_interpreters=tell_interpreters,
+                        categories=categories)
 
 
 def clear_requalified(session, interpreter_ids, now: datetime, reason: str) -> dict[int, list[dict]]:
@@ -598,10 +599,10 @@ def clear_requalified(session, interpreter_ids, now: datetime, reason: str) -> d
     lifted; the status made active) lose it, each with an audit entry, and each booker and interpreter is told once,
     in one message listing them. Without this a booker would keep being told to find another interpreter for a
     booking whose interpreter qualifies. Returns the cleared bookings per interpreter."""
-    return _set_warning(session, interpreter_ids, now, reason, False, True, None)
+    return _set_warning(session, interpreter_ids, now, reason, on=False, tell_interpreters=True, categories=None)
 
 
-def _set_warning(session, interpreter_ids, now: datetime, reason: str, on: bool, tell_interpreters: bool,
+def _set_warning(session, interpreter_ids, now: datetime, reason: str, *, on: bool, tell_interpreters: bool,
                  categories: dict | None) -> dict[int, list[dict]]:
     wrong = []
     for chunk in chunks(sorted(set(interpreter_ids))):

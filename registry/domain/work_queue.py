@@ -250,7 +250,6 @@ def approve_application(session, actor: User, application_id: int, valid_until: 
                      object_id=interpreter.id, ip=ip, before={"status": status_before},
                      after={"status": interpreter.status, "why": "application approved",
                             "categories": categories})
-    booking.clear_requalified(session, [interpreter.id], now, "application_approved")
     if existing_login is None and email:
         login = accounts.create_user(session, email, interpreter.name, "interpreter", interpreter=interpreter,
                                      locale=applicant_locale(session, application))

@@ -407,15 +407,19 @@ def test_a_warning_is_taken_away_when_the_interpreter_can_take_the_booking_again
 
 
 def test_a_warning_on_a_booking_that_has_started_or_holds_no_slot_stays(session, world):
-    """Only coming, slot-holding bookings change: a cancelled one keeps what it had, as the record of then."""
-    made = b.request_direct(session, world["booker"], world["omar"].register_number, details(), NOW, RULES)
+    """Only coming, slot-holding bookings change: a cancelled one, and one that started before the interpreter could
+    take it again, keep what they had, as the record of then; a later one loses its warning."""
+    made = [b.request_direct(session, world["booker"], world["omar"].register_number, details(start=oslo(day, 10)),
+                             NOW, RULES) for day in (TUESDAY, TUESDAY + timedelta(days=1), TUESDAY + timedelta(days=2))]
     world["omar"].status = "suspended"
     b.flag_unqualified(session, [world["omar"].id], NOW, "status:suspended")
-    made.status = "cancelled"
+    made[0].status = "cancelled"
     world["omar"].status = "active"
     session.commit()
-    assert b.clear_requalified(session, [world["omar"].id], NOW, "status:active") == {}
-    assert session.get(Booking, made.id).warn_not_qualified is True
+    after_the_second_began = made[1].starts_at + timedelta(minutes=5)
+    cleared = b.clear_requalified(session, [world["omar"].id], after_the_second_began, "status:active")
+    assert [x["booking_id"] for x in cleared[world["omar"].id]] == [made[2].id]
+    assert [session.get(Booking, m.id).warn_not_qualified for m in made] == [True, True, False]
 
 
 def test_the_database_itself_refuses_overlaps(session, world):
