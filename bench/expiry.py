@@ -56,6 +56,8 @@ def snapshot(today) -> dict:
             Qualification.interpreter_id, Qualification.language_code, Qualification.category, Qualification.rank))],
         "outbox": session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0,
         "audit": session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0,
+        # Warnings the data already holds (paused, suspended or excluded interpreters' bookings) stay after restore.
+        "warned": set(session.scalars(sa.select(Booking.id).where(Booking.warn_not_qualified.is_(True)))),
         "total": session.scalar(sa.select(sa.func.count()).select_from(Credential)),
     }
     session.remove()
@@ -74,8 +76,11 @@ def restore(state: dict, run_id: int | None) -> None:
                 for r in state["qualifications"]]
         for start in range(0, len(rows), 10_000):
             session.execute(sa.insert(Qualification), rows[start:start + 10_000])
-        session.execute(sa.update(Booking).where(Booking.warn_not_qualified.is_(True))
-                        .values(warn_not_qualified=False).execution_options(synchronize_session=False))
+        flagged = [i for i in session.scalars(sa.select(Booking.id).where(Booking.warn_not_qualified.is_(True)))
+                   if i not in state["warned"]]
+        for start in range(0, len(flagged), 1000):
+            session.execute(sa.update(Booking).where(Booking.id.in_(flagged[start:start + 1000]))
+                            .values(warn_not_qualified=False).execution_options(synchronize_session=False))
         session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id > state["outbox"]))
         delete_audit_after(state["audit"])
         if run_id is not None:
@@ -110,9 +115,12 @@ def measure(rounds: int = 3) -> dict:
     db.session.remove()
     print("BENCH-PROGRESS job done; restoring", file=sys.stderr, flush=True)
     restore(state, result.run_id)
-    return {"credentials": state["total"], "due": len(state["due"]), "raw_update_s": statistics.median(baseline),
-            "raw_update_all_s": baseline, "job_s": job_seconds, "outcome": result.outcome, "counts": result.counts,
-            "error": result.error}
+    # The data must be as before for the next run: the warnings it held, no more and no fewer.
+    warned = set(db.session.scalars(sa.select(Booking.id).where(Booking.warn_not_qualified.is_(True))))
+    db.session.remove()
+    return {"restored": warned == state["warned"], "credentials": state["total"], "due": len(state["due"]),
+            "raw_update_s": statistics.median(baseline), "raw_update_all_s": baseline, "job_s": job_seconds,
+            "outcome": result.outcome, "counts": result.counts, "error": result.error}
 
 
 def main(argv: list[str]) -> int:
@@ -123,7 +131,7 @@ def main(argv: list[str]) -> int:
         result = measure()
         db.engine.dispose()
     print("BENCH-JSON " + json.dumps(result, default=str), flush=True)
-    return 0 if result["outcome"] == "ok" else 1
+    return 0 if result["outcome"] == "ok" and result["restored"] else 1
 
 
 def clean_after_kill(app) -> None:

@@ -201,6 +201,9 @@ def expiry_phase(app, t: targets.Target, args) -> tuple[list[Figure], dict]:
         result = json.loads(line[len("BENCH-JSON "):])
         if result["outcome"] != "ok":
             raise RuntimeError(f"the expiry job failed: {result['error']}")
+        if not result["restored"]:
+            raise RuntimeError("the expiry phase left the bookings' warnings other than it found them; the data is "
+                               "marked for making again")
         _mark(t, False)
     ratio = result["job_s"] / result["raw_update_s"] if result.get("raw_update_s") else None
     figures = [
