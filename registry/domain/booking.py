@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..database import chunks, expire_loaded, no_index
+from ..database import among, batches, expire_loaded, json_object, no_index
 from ..models import Agency, Booking, BookingOffer, Interpreter, User
 from ..models.account import SECTORS
 from ..models.booking import HOLDING
@@ -585,9 +585,10 @@ def flag_unqualified(session, interpreter_ids, now: datetime, reason: str, *, te
     interpreter, unless the caller tells them itself (the expiry job puts the list in its notice).
 
     Set-based for many interpreters at once: the candidates are read as plain rows, each interpreter's categories
-    derived once (or taken from `categories`, when the caller has just derived them for now's date), and for each
-    thousand bookings flagged there is one UPDATE and one bulk write of audit entries, and the messages go in a
-    few INSERTs. Returns the flagged bookings per interpreter, as the messages list them.
+    derived once (or taken from `categories`, when the caller has just derived them for now's date), the bookings
+    flagged get one UPDATE and their audit entries one INSERT ... SELECT (on SQLite a thousand at a time:
+    database.batches), and the messages one executemany INSERT. Returns the flagged bookings per interpreter, as the
+    messages list them.
     """
     return _set_warning(session, interpreter_ids, now, reason, on=True, tell_interpreters=tell_interpreters,
                         categories=categories)
@@ -605,11 +606,11 @@ def clear_requalified(session, interpreter_ids, now: datetime, reason: str) -> d
 def _set_warning(session, interpreter_ids, now: datetime, reason: str, *, on: bool, tell_interpreters: bool,
                  categories: dict | None) -> dict[int, list[dict]]:
     wrong = []
-    for chunk in chunks(sorted(set(interpreter_ids))):
-        wrong += _wrongly_marked(session, chunk, now, categories, on)
+    for batch in batches(session, sorted(set(interpreter_ids))):
+        wrong += _wrongly_marked(session, batch, now, categories, on)
     changed = []
-    for chunk in chunks(wrong):
-        changed += _mark(session, chunk, now, reason, on)
+    for batch in batches(session, wrong):
+        changed += _mark(session, batch, now, reason, on)
     if not changed:
         return {}
     kind = "booking_flagged" if on else "booking_requalified"
@@ -633,12 +634,13 @@ def _wrongly_marked(session, interpreter_ids: list[int], now: datetime, categori
     """The ids of the interpreters' coming slot-holding bookings whose warning should be `on` and is not: for on,
     those not yet flagged that the interpreter cannot take now; for off, the flagged ones they can take again."""
     rows = session.execute(sa.select(Booking.id, Booking.interpreter_id, Booking.language_code, Booking.min_category)
-                           .where(Booking.interpreter_id.in_(interpreter_ids), no_index(Booking.status).in_(HOLDING),
+                           .where(among(session, Booking.interpreter_id, interpreter_ids),
+                                  no_index(Booking.status).in_(HOLDING),
                                   Booking.starts_at > now, Booking.warn_not_qualified.is_(not on))).all()
     if not rows:
         return []
     involved = sorted({r.interpreter_id for r in rows})
-    active = set(session.scalars(sa.select(Interpreter.id).where(Interpreter.id.in_(involved),
+    active = set(session.scalars(sa.select(Interpreter.id).where(among(session, Interpreter.id, involved),
                                                                  Interpreter.status == "active")))
     if categories is None:
         held = verified_credentials(session, involved)
@@ -653,31 +655,35 @@ _MARK_RETURNS = tuple(_BOOKINGS.c[f] for f in ("id", "interpreter_id", "agency_i
 
 
 def _mark(session, booking_ids: list[int], now: datetime, reason: str, on: bool) -> list:
-    """One UPDATE sets (or clears) the warning and returns what the messages need, and one INSERT writes an audit
-    entry for each booking. It changes only the warning and updated_at, and only where the warning was the other
-    way, so the entry holds just that change (with the interpreter and the reason): nothing else about the booking
-    changed, and its entries from before hold the rest. The conditions are asked again, so a booking changed
-    meanwhile (PostgreSQL, read committed) is left alone."""
+    """One UPDATE sets (or clears) the warning and returns what the messages need, and one INSERT ... SELECT writes
+    an audit entry for each booking (audit.record_each). It changes only the warning and updated_at, and only where
+    the warning was the other way, so the entry holds just that change (with the interpreter and the reason):
+    nothing else about the booking changed, and its entries from before hold the rest. The conditions are asked
+    again, so a booking changed meanwhile (PostgreSQL, read committed) is left alone."""
+    b = _BOOKINGS.c
     rows = session.execute(
-        _BOOKINGS.update().where(_BOOKINGS.c.id.in_(booking_ids), _BOOKINGS.c.warn_not_qualified.is_(not on),
-                                 no_index(_BOOKINGS.c.status).in_(HOLDING), _BOOKINGS.c.starts_at > now)
+        _BOOKINGS.update().where(among(session, b.id, booking_ids), b.warn_not_qualified.is_(not on),
+                                 no_index(b.status).in_(HOLDING), b.starts_at > now)
         .values(warn_not_qualified=on, updated_at=now).returning(*_MARK_RETURNS)).all()
     rows.sort(key=lambda r: r.id)
-    expire_loaded(session, Booking, [r.id for r in rows], ["warn_not_qualified", "updated_at"])
-    action = "booking.flagged_not_qualified" if on else "booking.qualified_again"
-    audit.record_many(session, [
-        dict(action=action, actor_label="system", object_type="booking", object_id=row.id,
-             before={"warn_not_qualified": not on},
-             after={"warn_not_qualified": on, "interpreter_id": row.interpreter_id, "note": reason})
-        for row in rows])
+    ids = [r.id for r in rows]
+    expire_loaded(session, Booking, ids, ["warn_not_qualified", "updated_at"])
+    if ids:
+        audit.record_each(
+            session, "booking.flagged_not_qualified" if on else "booking.qualified_again",
+            sa.select(b.id, json_object({"warn_not_qualified": not on}),
+                      json_object({"warn_not_qualified": on, "interpreter_id": b.interpreter_id,
+                                   "note": sa.literal(reason, sa.String)}))
+            .where(among(session, b.id, ids)).order_by(b.id),
+            actor_label="system", object_type="booking")
     return rows
 
 
 def _booker_digests(session, kind: str, by_booker: dict[int, list[dict]], now: datetime) -> list[dict]:
     messages = []
-    for chunk in chunks(sorted(by_booker)):
+    for batch in batches(session, sorted(by_booker)):
         for booker in session.execute(sa.select(User.id, User.email, User.locale, User.name)
-                                      .where(User.id.in_(chunk), User.active.is_(True))):
+                                      .where(among(session, User.id, batch), User.active.is_(True))):
             bookings = by_booker[booker.id]
             messages.append(dict(kind=kind, recipient=booker.email, locale=booker.locale,
                                  user_id=booker.id, event_key=_digest_key(kind, "booker", booker.id, bookings, now),

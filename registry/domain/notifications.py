@@ -14,7 +14,7 @@ from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..database import chunks
+from ..database import among, batches
 from ..models import Interpreter, OutboxMessage, User
 
 log = logging.getLogger("registry.outbox")
@@ -33,11 +33,11 @@ class Contact:
 def interpreter_contacts(session, interpreter_ids: Iterable[int]) -> dict[int, Contact]:
     """Contacts for many interpreters in a few queries; interpreters with no address are left out."""
     contacts: dict[int, Contact] = {}
-    for chunk in chunks(sorted(set(interpreter_ids))):
+    for batch in batches(session, sorted(set(interpreter_ids))):
         rows = session.execute(
             sa.select(Interpreter.id, Interpreter.name, Interpreter.email, User.id, User.email, User.locale)
             .outerjoin(User, User.interpreter_id == Interpreter.id)
-            .where(Interpreter.id.in_(chunk)))
+            .where(among(session, Interpreter.id, batch)))
         for interpreter_id, name, own_email, user_id, login_email, locale in rows:
             email = login_email or own_email
             if email:
@@ -81,20 +81,19 @@ def enqueue_many(session, messages: list[dict]) -> int:
         key = m.pop("event_key")
         rows.setdefault(key, dict(event_key=key, kind=m.pop("kind"), recipient=m.pop("recipient"),
                                   locale=m.pop("locale", None) or "nb", user_id=m.pop("user_id", None), params=m))
-    keys = list(rows)
-    queued = 0
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        known = set(session.scalars(sa.select(OutboxMessage.event_key).where(OutboxMessage.event_key.in_(chunk))))
-        new = [rows[k] for k in chunk if k not in known]
+    queued = []
+    for batch in batches(session, list(rows)):
+        known = set(session.scalars(sa.select(OutboxMessage.event_key)
+                                    .where(among(session, OutboxMessage.event_key, batch))))
+        new = [rows[k] for k in batch if k not in known]
         if new:
             # ON CONFLICT: a message another transaction queued meanwhile is skipped, as enqueue would.
             session.execute(_insert(session).on_conflict_do_nothing(index_elements=["event_key"]), new)
-            queued += len(new)
+            queued += new
     if has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
-        for row in rows.values():
+        for row in queued:
             log_message(OutboxMessage(**row))
-    return queued
+    return len(queued)
 
 
 def render(message: OutboxMessage) -> tuple[str, str]:

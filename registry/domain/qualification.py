@@ -15,7 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..database import chunks, expire_loaded
+from ..database import among, batches, expire_loaded
 from ..models import Credential, Interpreter, Qualification
 
 CATEGORY_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
@@ -86,11 +86,11 @@ def verified_credentials(session, interpreter_ids, language: str | None = None) 
     ids = list(interpreter_ids)
     only = (sa.true() if language is None else
             sa.or_(Credential.language_code == language, Credential.language_code.is_(None)))
-    for chunk in chunks(ids, 500):
+    for batch in batches(session, ids, 500):
         for row in session.execute(sa.select(
                 Credential.interpreter_id, Credential.type, Credential.language_code, Credential.state,
                 Credential.issued_on, Credential.valid_until)
-                .where(Credential.interpreter_id.in_(chunk), Credential.state == "verified", only)):
+                .where(among(session, Credential.interpreter_id, batch), Credential.state == "verified", only)):
             held[row.interpreter_id].append(row)
     return held
 
@@ -103,24 +103,14 @@ def valid_on(on, credential=Credential):
 
 
 def renewal_of(credential, on):
-    """SQL: another credential of the same interpreter, type and language is valid on `on` (see `renewed`), so the
-    expiry of `credential` (an alias of the table) changes no category."""
+    """SQL: another credential of the same interpreter, type and language is valid on `on`, so the expiry of
+    `credential` (the table, or an alias of it) changes no category: the types held in each language stay the
+    same. The expiry job asks it of each credential it expires, the availability search of those ending before
+    a slot."""
     other = so.aliased(Credential)
     return sa.select(other.id).where(
         other.interpreter_id == credential.interpreter_id, other.type == credential.type,
         other.language_code.is_not_distinct_from(credential.language_code), valid_on(on, other)).exists()
-
-
-def renewed(session, expired: list, on: date) -> set[int]:
-    """The ids of those expired credentials (rows of id, interpreter_id, type, language_code) that are renewed: the
-    same interpreter holds another credential of the same type and language valid on `on`. Expiring, such a
-    credential changes no category, for the types held in each language stay the same."""
-    valid = set()
-    for chunk in chunks(sorted({row.interpreter_id for row in expired}), 500):
-        valid.update(tuple(row) for row in session.execute(
-            sa.select(Credential.interpreter_id, Credential.type, Credential.language_code)
-            .where(Credential.interpreter_id.in_(chunk), valid_on(on))))
-    return {row.id for row in expired if (row.interpreter_id, row.type, row.language_code) in valid}
 
 
 def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:
@@ -132,12 +122,12 @@ def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, di
     ids = sorted(set(interpreter_ids))
     new: dict[int, dict[str, str]] = {}
     gone, changed, added = [], [], []
-    for chunk in chunks(ids, 500):
+    for chunk in batches(session, ids, 500):
         held = verified_credentials(session, chunk)
         old: dict[int, dict[str, str]] = defaultdict(dict)
         for interpreter_id, language, category in session.execute(
                 sa.select(Qualification.interpreter_id, Qualification.language_code, Qualification.category)
-                .where(Qualification.interpreter_id.in_(chunk))):
+                .where(among(session, Qualification.interpreter_id, chunk))):
             old[interpreter_id][language] = category
         for i in chunk:
             new[i] = derive_categories(held[i], on)

@@ -5,7 +5,7 @@ their qualified interpreter are flagged, and the people concerned are told.
 all that day and expires in the first run on 1 February.
 
 A credential already renewed, by another verified credential of the same interpreter, type and language
-that is valid today (qualification.renewed), is marked expired and nothing more: the types held in each
+that is valid today (qualification.renewal_of), is marked expired and nothing more: the types held in each
 language stay the same, so no category can change, no booking can lose its interpreter, and there is no news
 to tell. Its interpreter is not written to either: they renewed in time (the expiry reminders asked them to),
 and "your credential has expired" would alarm them for nothing. The count "renewed" says how many there were.
@@ -15,16 +15,18 @@ recomputed and their coming bookings checked (booking.flag_unqualified). Each of
 the credentials that expired, their categories now, and the coming assignments that were flagged; each booker
 of a flagged booking gets one message listing all of theirs, not one per booking.
 
-Everything is set-based: one UPDATE expires the due credentials and returns them, the renewals are found with
-one query per 500 interpreters, categories are rewritten with executemany statements, the flagged bookings are
-written a thousand at a time, and the messages in a few INSERTs. Running again finds nothing more to expire, so
-the job is idempotent, and every message has an event key, so nothing is queued twice.
+Everything is set-based: one UPDATE expires the due credentials and returns them; one query finds the renewed
+ones; categories are rewritten with executemany statements; the flagged bookings get one UPDATE and their audit
+entries one INSERT ... SELECT; the messages one executemany INSERT. (On PostgreSQL, that is: a list of ids is one array
+parameter, database.among. SQLite takes them a thousand at a time.) Running again finds nothing more to expire,
+so the job is idempotent, and every message has an event key, so nothing is queued twice.
 """
 
 from collections import defaultdict
 
 import sqlalchemy as sa
 
+from ..database import among, batches
 from ..domain import booking, notifications, qualification
 from ..models import Credential
 from .context import Context
@@ -40,7 +42,7 @@ def run(ctx: Context) -> dict[str, int]:
         .returning(Credential.id, Credential.interpreter_id, Credential.type, Credential.language_code,
                    Credential.valid_until)
         .execution_options(synchronize_session=False)).all()
-    renewed = qualification.renewed(session, expired, today)
+    renewed = _renewed(session, [row.id for row in expired], today)
     by_interpreter: dict[int, list] = defaultdict(list)
     for row in sorted(expired, key=lambda r: r.id):
         if row.id not in renewed:
@@ -51,6 +53,13 @@ def run(ctx: Context) -> dict[str, int]:
     notified = _tell_interpreters(session, by_interpreter, categories, flagged, today)
     return {"expired": len(expired), "renewed": len(renewed), "interpreters": len(ids),
             "bookings_flagged": sum(len(b) for b in flagged.values()), "notified": notified}
+
+
+def _renewed(session, credential_ids: list[int], today) -> set[int]:
+    """Those of the credentials that are renewed: the database asks qualification.renewal_of of each. A renewal is
+    valid today, so it was not among the rows just expired, and asking now gives the answer of before."""
+    return {i for batch in batches(session, credential_ids) for i in session.scalars(sa.select(Credential.id).where(
+        among(session, Credential.id, batch), qualification.renewal_of(Credential, today)))}
 
 
 def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict],

@@ -358,8 +358,10 @@ def test_flagged_bookings_are_told_once_to_each_person_in_one_list(app, session,
     entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.flagged_not_qualified")
                               .order_by(AuditEntry.id)).all()
     assert [int(e.object_id) for e in entries] == sorted(m.id for m in made)
-    assert all(e.after["note"] == "status:suspended" and e.after["warn_not_qualified"] is True
-               and e.before["warn_not_qualified"] is False for e in entries)
+    assert {(e.actor_label, e.object_type) for e in entries} == {("system", "booking")}
+    assert all(e.before == {"warn_not_qualified": False} and e.at is not None for e in entries)
+    assert all(e.after == {"warn_not_qualified": True, "interpreter_id": world["omar"].id, "note": "status:suspended"}
+               for e in entries)
 
 
 def test_a_warning_is_taken_away_when_the_interpreter_can_take_the_booking_again(app, session, world):

@@ -1,0 +1,41 @@
+"""The database helpers the set-based jobs rest on behave alike on SQLite and PostgreSQL."""
+
+import sqlalchemy as sa
+
+from registry.database import among, batches, json_object
+from registry.domain import audit
+from registry.models import AuditEntry
+
+
+def test_among_finds_exactly_the_values_asked_for_beyond_one_in_list(session):
+    """2,500 values: one array on PostgreSQL, three IN lists on SQLite; either way exactly those rows."""
+    audit.record_many(session, [dict(action="test.row", object_type="test", object_id=n) for n in range(4000)])
+    ids = session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()
+    wanted = ids[::2][:2500] + [10**9]  # one that matches no row
+    found = [i for batch in batches(session, wanted)
+             for i in session.scalars(sa.select(AuditEntry.id).where(among(session, AuditEntry.id, batch)))]
+    assert sorted(found) == wanted[:-1]
+    expected = 1 if session.get_bind().dialect.name == "postgresql" else 3
+    assert len(list(batches(session, wanted))) == expected
+    assert list(batches(session, [])) == []
+    assert session.scalars(sa.select(AuditEntry.object_id).where(
+        among(session, AuditEntry.object_id, ["7", "8", "nothing"])).order_by(AuditEntry.id)).all() == ["7", "8"]
+
+
+def test_json_object_writes_true_false_numbers_and_text_as_json(session):
+    value = session.scalar(sa.select(json_object({"on": True, "off": False, "n": sa.literal(3),
+                                                  "note": sa.literal('a "quoted" word', sa.String)})))
+    assert value == {"on": True, "off": False, "n": 3, "note": 'a "quoted" word'}
+
+
+def test_record_each_writes_one_entry_per_row_in_order(session):
+    audit.record_many(session, [dict(action="test.row", object_type="test", object_id=n) for n in (3, 1, 2)])
+    rows = sa.select(AuditEntry.object_id, json_object({"seen": False}),
+                     json_object({"seen": True, "was": AuditEntry.action})).where(
+        AuditEntry.action == "test.row").order_by(AuditEntry.object_id)
+    audit.record_each(session, "test.seen", rows, actor_label="system", object_type="test")
+    entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "test.seen")
+                              .order_by(AuditEntry.id)).all()
+    assert [(e.object_id, e.actor_label, e.object_type, e.before, e.after) for e in entries] == [
+        (n, "system", "test", {"seen": False}, {"seen": True, "was": "test.row"}) for n in ("1", "2", "3")]
+    assert all(e.at is not None for e in entries)
