@@ -50,12 +50,17 @@ def batches(session, items: Sequence, size: int = 1000) -> Iterator[Sequence]:
 
 
 def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
-    """`column IN values`, for a batch of values (`batches`). On PostgreSQL it is `column = ANY(array)`: one
-    parameter, so the statement's text is the same for any number of values and the driver parses it once, where
-    every IN list of a thousand placeholders is parsed again (statements over 4 KB are not cached), and one round
-    trip does the work of fifty. With this, the expiry job on the bench data went from 5.7 to 5.1 s."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    """`column IN values`, for a batch of values (`batches`). On PostgreSQL, beyond a hundred values, it is
+    `column = ANY(array)`: one parameter, so the statement's text is the same for any number of values and the
+    driver parses it once, where every IN list of a thousand placeholders is parsed again (statements over 4 KB are
+    not cached), and one round trip does the work of fifty. With this, the expiry job on the bench data went from
+    5.7 to 5.1 s. A short list stays an IN list, and one value `=`: for the one interpreter of a booking an array
+    took 0.69 ms a query, an IN list 0.54 and `=` 0.45."""
+    values = list(values)
+    if len(values) == 1:
+        return column == values[0]
+    if len(values) > 100 and session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
 
 
