@@ -47,7 +47,7 @@ FIGURE_KEYS = (
     + [f"load.{name}.{what}" for name in LOADS for what in ("rps", "p95_ms", "ratio")
        if (name, what) != ("healthz", "ratio")]
     + ["load.booking.created", "load.booking.conflicts", "memory.worker_peak_rss_mb"]
-    + [f"expiry.{what}" for what in ("credentials", "due", "raw_update_s", "job_s", "ratio")]
+    + [f"expiry.{what}" for what in ("credentials", "due", "raw_update_statement_s", "raw_update_s", "job_s", "ratio")]
 )
 
 
@@ -193,7 +193,8 @@ def expiry_phase(app, t: targets.Target, args) -> tuple[list[Figure], dict]:
         seconds = time.perf_counter() - started
         notes.append(f"the expiry job was stopped after {seconds:.0f} s (--expiry-timeout); its transaction was "
                      "rolled back, and the figure is a lower bound")
-        result = _expiry_counts(app) | {"job_s": seconds, "raw_update_s": None, "stopped": True}
+        result = _expiry_counts(app) | {"job_s": seconds, "raw_update_s": None, "raw_update_statement_s": None,
+                                        "stopped": True}
     else:
         line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-JSON ")), None)
         if line is None:
@@ -209,7 +210,10 @@ def expiry_phase(app, t: targets.Target, args) -> tuple[list[Figure], dict]:
     figures = [
         Figure.of("expiry.credentials", "expiry: credentials in the table", result["credentials"]),
         Figure.of("expiry.due", "expiry: credentials due", result["due"]),
-        Figure.of("expiry.raw_update_s", "expiry: raw SQL UPDATE of the due rows", result["raw_update_s"], "s"),
+        Figure.of("expiry.raw_update_statement_s", "expiry: raw SQL UPDATE of the due rows, the statement",
+                  result["raw_update_statement_s"], "s"),
+        Figure.of("expiry.raw_update_s", "expiry: raw SQL UPDATE of the due rows, committed", result["raw_update_s"],
+                  "s"),
         Figure.of("expiry.job_s", "expiry: the expire-credentials job", result["job_s"], "s"),
         Figure.of("expiry.ratio", "expiry: job / raw UPDATE", ratio, "x", "expiry_ratio"),
     ]
@@ -261,7 +265,7 @@ def run(args) -> dict:
         figures += found
         notes += info.pop("notes")
         details["load"] = info
-        log("expiry: raw UPDATE (rolled back) and the job")
+        log("expiry: raw UPDATE (committed, then undone) and the job")
         found, info = expiry_phase(app, t, args)
         figures += found
         notes += info.pop("notes")
