@@ -122,14 +122,14 @@ def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, di
     ids = sorted(set(interpreter_ids))
     new: dict[int, dict[str, str]] = {}
     gone, changed, added = [], [], []
-    for chunk in batches(session, ids, 500):
-        held = verified_credentials(session, chunk)
+    for batch in batches(session, ids, 500):
+        held = verified_credentials(session, batch)
         old: dict[int, dict[str, str]] = defaultdict(dict)
         for interpreter_id, language, category in session.execute(
                 sa.select(Qualification.interpreter_id, Qualification.language_code, Qualification.category)
-                .where(among(session, Qualification.interpreter_id, chunk))):
+                .where(among(session, Qualification.interpreter_id, batch))):
             old[interpreter_id][language] = category
-        for i in chunk:
+        for i in batch:
             new[i] = derive_categories(held[i], on)
             gone += [{"i": i, "lang": lang} for lang in old[i] if lang not in new[i]]
             for lang, category in new[i].items():
