@@ -132,7 +132,8 @@ def measure(rounds: int = 3) -> dict:
     # The data must be as before for the next run: the warnings it held, no more and no fewer.
     warned = set(db.session.scalars(sa.select(Booking.id).where(Booking.warn_not_qualified.is_(True))))
     db.session.remove()
-    return {"restored": warned == state["warned"], "credentials": state["total"], "due": len(state["due"]),
+    return {"restored": warned == state["warned"], "warned_before": len(state["warned"]),
+            "credentials": state["total"], "due": len(state["due"]),
             "raw_update_s": statistics.median(baseline), "raw_update_all_s": baseline,
             "raw_update_statement_s": statistics.median(statement), "job_s": job_seconds,
             "outcome": result.outcome, "counts": result.counts, "error": result.error}

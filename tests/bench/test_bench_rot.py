@@ -74,7 +74,8 @@ def test_the_whole_benchmark_runs_and_reports_every_figure(database, tmp_path):
         assert values[f"load.{name}.ratio"] == pytest.approx(values[f"load.{name}.rps"] / around, rel=0.02)
     assert values["expiry.due"] > 0 and values["expiry.job_s"] > 0
     # Put back as found, so the next run on the same data measures the same job (the warnings the data held stay).
-    assert result["details"]["expiry"]["restored"] is True
+    # The data held warnings before the job (the paused interpreter's coming bookings), so this can fail.
+    assert result["details"]["expiry"]["warned_before"] > 0 and result["details"]["expiry"]["restored"] is True
     assert result["data"]["counts"]["bookings"] > 2000 and result["data"]["checks"]["overlaps"] == 0
     assert result["data"]["checks"]["unmarked_bookings"] == 0
 
