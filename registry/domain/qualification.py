@@ -105,12 +105,19 @@ def valid_on(on, credential=Credential):
 def renewal_of(credential, on):
     """SQL: another credential of the same interpreter, type and language is valid on `on`, so the expiry of
     `credential` (the table, or an alias of it) changes no category: the types held in each language stay the
-    same. The expiry job asks it of each credential it expires, the availability search of those ending before
-    a slot."""
+    same. The expiry job asks it of each credential it expires (`renewed`), the availability search of those
+    ending before a slot."""
     other = so.aliased(Credential)
     return sa.select(other.id).where(
         other.interpreter_id == credential.interpreter_id, other.type == credential.type,
         other.language_code.is_not_distinct_from(credential.language_code), valid_on(on, other)).exists()
+
+
+def renewed(session, credential_ids: list[int], on: date) -> set[int]:
+    """Those of the credentials that are renewed on `on` (renewal_of), asked of the database for them all at once
+    (a thousand at a time on SQLite)."""
+    return {i for batch in batches(session, credential_ids) for i in session.scalars(
+        sa.select(Credential.id).where(among(session, Credential.id, batch), renewal_of(Credential, on)))}
 
 
 def recompute(session, interpreter_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:

@@ -17,8 +17,8 @@ of a flagged booking gets one message listing all of theirs, not one per booking
 
 Everything is set-based: one UPDATE expires the due credentials and returns them; one query finds the renewed
 ones; categories are rewritten with executemany statements; the flagged bookings get one UPDATE and their audit
-entries one INSERT ... SELECT; the messages one executemany INSERT. (On PostgreSQL, that is: a list of ids is one array
-parameter, database.among. SQLite takes them a thousand at a time.) Running again finds nothing more to expire,
+entries one INSERT ... SELECT; the messages one executemany INSERT. (On PostgreSQL a long list of ids is one array
+parameter, database.among; SQLite takes them a thousand at a time.) Running again finds nothing more to expire,
 so the job is idempotent, and every message has an event key, so nothing is queued twice.
 """
 
@@ -26,7 +26,6 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from ..database import among, batches
 from ..domain import booking, notifications, qualification
 from ..models import Credential
 from .context import Context
@@ -42,7 +41,8 @@ def run(ctx: Context) -> dict[str, int]:
         .returning(Credential.id, Credential.interpreter_id, Credential.type, Credential.language_code,
                    Credential.valid_until)
         .execution_options(synchronize_session=False)).all()
-    renewed = _renewed(session, [row.id for row in expired], today)
+    # A renewal is valid today, so it was not among the rows just expired: asking now answers as before.
+    renewed = qualification.renewed(session, [row.id for row in expired], today)
     by_interpreter: dict[int, list] = defaultdict(list)
     for row in sorted(expired, key=lambda r: r.id):
         if row.id not in renewed:
@@ -53,13 +53,6 @@ def run(ctx: Context) -> dict[str, int]:
     notified = _tell_interpreters(session, by_interpreter, categories, flagged, today)
     return {"expired": len(expired), "renewed": len(renewed), "interpreters": len(ids),
             "bookings_flagged": sum(len(b) for b in flagged.values()), "notified": notified}
-
-
-def _renewed(session, credential_ids: list[int], today) -> set[int]:
-    """Those of the credentials that are renewed: the database asks qualification.renewal_of of each. A renewal is
-    valid today, so it was not among the rows just expired, and asking now gives the answer of before."""
-    return {i for batch in batches(session, credential_ids) for i in session.scalars(sa.select(Credential.id).where(
-        among(session, Credential.id, batch), qualification.renewal_of(Credential, today)))}
 
 
 def _tell_interpreters(session, by_interpreter: dict[int, list], categories: dict[int, dict],
