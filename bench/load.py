@@ -140,6 +140,46 @@ class Server:
         self.log.close()
 
 
+def cpu_seconds(pids) -> dict[int, float]:
+    """User and system CPU seconds each process has used so far, from /proc (Linux); gone processes are left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime and stime, fields 14 and 15
+    return seconds
+
+
+def database_server_pids() -> list[int]:
+    """This machine's PostgreSQL server processes: the postmaster, its backends and its helpers."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_now(server: "Server", database: bool) -> dict:
+    """CPU seconds used so far by the gunicorn workers and, with `database`, by the local PostgreSQL server."""
+    return {"app": cpu_seconds(server.workers()), "database": cpu_seconds(database_server_pids()) if database else None}
+
+
+def cpu_spent(before: dict, after: dict) -> dict:
+    """Seconds of CPU between two cpu_now readings; a process started in between counts from its start."""
+    def spent(part: str):
+        if after[part] is None:
+            return None
+        return sum(max(0.0, seconds - before[part].get(pid, 0.0)) for pid, seconds in after[part].items())
+    return {"app": spent("app"), "database": spent("database")}
+
+
 def run_wrk(base: str, name: str, lines: list[str], duration: float, connections: int, threads: int,
             work_dir: Path) -> dict:
     """One wrk run over the prepared requests; requests per second, p95 and the statuses seen."""

@@ -37,14 +37,20 @@ from .report import Figure, log
 
 LOADS = ("healthz", "register", "availability", "booking")
 # Every figure a run writes; the rot test (tests/bench) checks that none goes missing.
-FIGURE_KEYS = (
+def figure_keys(database: str) -> list[str]:
+    """Every figure a run on this database reports."""
+    return [key for key in _FIGURE_KEYS if database == "postgresql" or not key.endswith(".db_cpu_ms")]
+
+
+_FIGURE_KEYS = (
     ["data.load_s"]
     + [f"availability.{kind}.{where}.{p}_ms" for kind, _ in inprocess.LANGUAGE_RANKS for where in inprocess.PLACES
        for p in ("p50", "p95", "p99")]
     + [f"register.{case}.{p}_ms" for case in inprocess.REGISTER_CASES for p in ("p50", "p95", "p99")]
     + [f"api_alone.{name}.{what}" for name in LOADS for what in ("mean_ms", "ratio")
        if (name, what) != ("healthz", "ratio")]
-    + [f"load.{name}.{what}" for name in LOADS for what in ("rps", "p95_ms", "ratio")
+    + [f"load.{name}.{what}" for name in LOADS for what in ("rps", "p95_ms", "ratio", "app_cpu_ms", "db_cpu_ms",
+                                                              "cores_busy")
        if (name, what) != ("healthz", "ratio")]
     + ["load.booking.created", "load.booking.conflicts", "memory.worker_peak_rss_mb"]
     + [f"expiry.{what}" for what in ("credentials", "due", "raw_update_statement_s", "raw_update_s", "job_s", "ratio")]
@@ -111,7 +117,7 @@ def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figur
         warm = [(x.split("\t")[1], x.split("\t")[2] or None) for x in
                 (requests["healthz"][0], requests["register"][0], requests["availability"][0])]
         server.warm(warm)
-        results, ceilings = _bracketed_loads(server, requests, args, work_dir)
+        results, ceilings = _bracketed_loads(server, requests, args, work_dir, database=t.db == "postgresql")
         peaks = server.peak_rss_mb()
     finally:
         if server is not None:
@@ -132,6 +138,14 @@ def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figur
             base = r["ceiling_rps"]
             figures.append(Figure.of(f"load.{name}.ratio", f"{labels[name]}: ratio to /healthz",
                                      r["rps"] / base if base else None, "x", ratio_target))
+        cpu, served = r["cpu_s"], r["requests"]
+        figures.append(Figure.of(f"load.{name}.app_cpu_ms", f"{labels[name]}: CPU per request, gunicorn workers",
+                                 cpu["app"] * 1000 / served if served else None, "ms"))
+        if cpu["database"] is not None:
+            figures.append(Figure.of(f"load.{name}.db_cpu_ms", f"{labels[name]}: CPU per request, PostgreSQL server",
+                                     cpu["database"] * 1000 / served if served else None, "ms"))
+        figures.append(Figure.of(f"load.{name}.cores_busy", f"{labels[name]}: cores busy (workers and database)",
+                                 (cpu["app"] + (cpu["database"] or 0)) / (r["duration_us"] / 1e6), "cores"))
         # wrk counts every 4xx and 5xx as a "status" error; only 5xx and broken connections are failures here.
         failed = sum(v for k, v in r["statuses"].items() if k >= 500) + sum(
             v for k, v in r["errors"].items() if k != "status")
@@ -150,15 +164,21 @@ def load_phase(app, t: targets.Target, args, work_dir: Path) -> tuple[list[Figur
     return figures, details
 
 
-def _bracketed_loads(server, requests: dict, args, work_dir: Path) -> tuple[dict, list[dict]]:
+def _bracketed_loads(server, requests: dict, args, work_dir: Path, database: bool) -> tuple[dict, list[dict]]:
     """Each endpoint's load between two shorter loads of /healthz, and its ratio to the mean of those two.
 
     The host's speed drifts over minutes (on the shared 2-core machines /healthz served 823/s in one run and
     1,097/s an hour later), so a ceiling measured once, minutes before the last endpoint, moved the ratios by as
     much as the code did. /healthz runs 4 times for a third of --duration each; its figures are their mean
-    (requests per second) and median (p95), and each segment is kept in the JSON."""
+    (requests per second) and median (p95), and each segment is kept in the JSON.
+
+    Each load also records the CPU the gunicorn workers and, with `database` (PostgreSQL on this machine), the
+    database server used meanwhile (`cpu_s`): what a request costs, apart from how many the cores could serve."""
     def wrk(name: str, lines: list[str], seconds: float) -> dict:
-        return load.run_wrk(server.base, name, lines, seconds, args.connections, args.threads, work_dir)
+        before = load.cpu_now(server, database)
+        result = load.run_wrk(server.base, name, lines, seconds, args.connections, args.threads, work_dir)
+        result["cpu_s"] = load.cpu_spent(before, load.cpu_now(server, database))
+        return result
 
     segment = max(1.0, args.duration / 3)
     endpoints = [name for name in requests if name != "healthz"]
@@ -176,6 +196,9 @@ def _bracketed_loads(server, requests: dict, args, work_dir: Path) -> tuple[dict
                    statuses={k: sum(c["statuses"].get(k, 0) for c in ceilings)
                              for k in {k for c in ceilings for k in c["statuses"]}},
                    errors={k: sum(c["errors"][k] for c in ceilings) for k in ceilings[0]["errors"]},
+                   duration_us=sum(c["duration_us"] for c in ceilings),
+                   cpu_s={part: None if ceilings[0]["cpu_s"][part] is None else sum(c["cpu_s"][part] for c in ceilings)
+                          for part in ("app", "database")},
                    segments_rps=rates)
     return {"healthz": healthz, **results}, ceilings
 
