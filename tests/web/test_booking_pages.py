@@ -324,6 +324,21 @@ def test_an_open_request_is_offered_to_every_qualified_free_interpreter(booker, 
     assert "Open request created and offered to interpreters" in shown
 
 
+def test_how_many_an_open_request_was_offered_to_is_said_in_good_grammar(booker, session, world):
+    # Omar is taken at the slot, so only Amina is offered it: one interpreter, not "1 interpreters".
+    b.request_direct(session, session.get(User, world.booker_b), world.omar, details(), NOW, RULES)
+    session.commit()
+    one = booker.post("/bookings/new", data=form())
+    assert "Not chosen yet: offered to 1 qualified, free interpreter." in text(booker.get(one.location))
+    in_bokmaal = text(booker.get(one.location, environ_overrides={"HTTP_ACCEPT_LANGUAGE": "nb"}))
+    assert "tilbudt 1 kvalifisert, ledig tolk." in in_bokmaal
+    # Nobody holds Somali: the request stays open, and the page says nobody was found, not "offered to 0".
+    none = booker.post("/bookings/new", data=form(language="so"))
+    shown = text(booker.get(none.location))
+    assert "Not chosen yet: no qualified, free interpreter was found to offer it to." in shown
+    assert "offered to 0" not in shown
+
+
 # Series ------------------------------------------------------------------------------------------
 
 def test_series_preview_then_all_or_nothing(booker, session, world):
@@ -424,6 +439,22 @@ def test_approving_a_reported_time(booker, session, world, clock, users, login):
     done = fresh(session).get(Booking, made)
     assert (done.status, done.report_state, done.billable) == ("completed", "approved", True)
     assert booker.post(f"/bookings/{made}/approve-time").status_code == 409
+
+
+def test_one_minute_of_travel_is_one_minute_in_each_language(booker, session, world, clock, users, login):
+    made = domain_booking(session, world, oslo(date(2027, 3, 1), 9), modality="onsite", address="Strandkaien 2",
+                          municipality="4601")
+    later(clock, booker, users, login, datetime(2027, 3, 1, 10, 30, tzinfo=UTC))
+    fresh(session)
+    booking = session.get(Booking, made)
+    b.report_time(session, session.get(User, world.amina_login), made, booking.starts_at, booking.ends_at, 1,
+                  datetime(2027, 3, 1, 10, 30, tzinfo=UTC))
+    session.commit()
+    shown = {lang: text(booker.get(f"/bookings/{made}", environ_overrides={"HTTP_ACCEPT_LANGUAGE": lang}))
+             for lang in ("en", "nb", "nn")}
+    assert "Travel time 1 minute" in shown["en"] and "1 minutes" not in shown["en"]
+    assert "1 minutt" in shown["nb"] and "1 minutter" not in shown["nb"]
+    assert "1 minutt" in shown["nn"]
 
 
 def test_disputing_a_reported_time_needs_a_reason(booker, session, world, clock, users, login):

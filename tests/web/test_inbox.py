@@ -289,8 +289,21 @@ def test_a_good_time_report_is_saved_and_shown(client, world):
     assert saved.actual_end == datetime(2027, 3, 2, 10, 20, tzinfo=UTC)
     assert saved.travel_minutes == 45 and saved.report_state == "reported"
     page = text_of(client.get(f"/me/assignments/{booking_id}"))
-    assert "11:20" in page and "45" in page
+    assert "11:20" in page and "travel 45 minutes" in page
     assert "Time reported" in page or "time_reported" in page
+
+
+def test_one_minute_of_travel_reads_as_one_minute(client, world):
+    booking_id = confirmed(world, modality="onsite", address="Sykehusveien 1, 0372 Oslo", municipality="0301",
+                           meeting_url=None)
+    world.clock.move_to(oslo(TUESDAY, 13))
+    login_as(client, world, "amina_login")
+    response = client.post(f"/me/assignments/{booking_id}/time", data={
+        "actual_start": "2027-03-02T10:00", "actual_end": "2027-03-02T11:00", "travel_minutes": "1"})
+    assert response.status_code == 303
+    pages = {lang: text_of(client.get(f"/me/assignments/{booking_id}?lang={lang}")) for lang in ("en", "nb")}
+    assert "travel 1 minute" in pages["en"] and "travel 1 minutes" not in pages["en"]
+    assert "reise 1 minutt" in pages["nb"] and "reise 1 minutter" not in pages["nb"]
 
 
 @pytest.mark.parametrize("data, field, words", [
