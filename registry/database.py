@@ -4,7 +4,8 @@ SQLite's default deferred BEGIN lets two writers both read, then one fails to up
 ("database is locked") after the busy timeout. A write transaction that starts with BEGIN IMMEDIATE
 takes the write lock first, so a check-then-insert (an overlap check, say) is atomic. Reads keep the
 deferred BEGIN so they run beside a writer under WAL. What counts as a write: any transaction begun
-inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method.
+inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method, except a
+transaction begun inside `reading()` (the API's token lookup before a write request's own work).
 """
 
 import sqlite3
@@ -20,6 +21,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
+_reading: ContextVar[bool] = ContextVar("reading", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -31,6 +33,23 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _writing.reset(token)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside this block are reads, also in a request with an unsafe method: on SQLite they
+    begin deferred and take no write lock (inside `writing()` this changes nothing)."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def write_lock_at_begin(session) -> bool:
+    """Whether a write transaction holds the database's one write lock from its BEGIN (SQLite's BEGIN IMMEDIATE), so
+    that what it reads first keeps every other writer waiting too."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def chunks(items: Sequence, size: int = 1000) -> Iterator[Sequence]:
@@ -191,7 +210,7 @@ def _bool_as_json(element, compiler, **kw):
 def _is_write() -> bool:
     if _writing.get():
         return True
-    return has_request_context() and request.method not in SAFE_METHODS
+    return not _reading.get() and has_request_context() and request.method not in SAFE_METHODS
 
 
 SQLITE_CACHE_KIB = 32 * 1024

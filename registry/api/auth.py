@@ -7,13 +7,14 @@ No token or a bad one is 401 with WWW-Authenticate; a role not listed is 403 (an
 
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import wraps
 
 from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from ..access import ACCESS_ATTRIBUTE
-from ..database import SAFE_METHODS, writing
+from ..database import SAFE_METHODS, reading, write_lock_at_begin, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db
 from ..labels import ROLE
@@ -39,19 +40,41 @@ def rate_limit_key() -> str:
 
 
 def _lookup(value: str) -> User | None:
-    """The token's user. A changed `last_used_at` is saved apart, so a GET stays a read transaction."""
+    """The token's user. A changed `last_used_at` is saved apart, so a GET stays a read transaction.
+
+    On SQLite a request that writes (POST, PUT, DELETE) looks its token up in a read transaction of its own, ended
+    before the request's own work begins: a write transaction there holds the one write lock from its BEGIN, so
+    every other writer would wait for this read too. Under load the bookings were written one at a time and the
+    cores stood idle (1.26 of 2 busy): this took the bench's bookings from 170 to 203 a second. On PostgreSQL,
+    where writers do not queue at BEGIN, the extra COMMIT and BEGIN cost 3% (174 against 169 a second), so the
+    lookup stays in the request's transaction there."""
     now = clock.now()
-    user = accounts.user_for_api_token(db.session, value, now)
-    if user is None or not db.session.dirty:
-        return user
-    if request.method not in SAFE_METHODS:
-        db.session.commit()
-        return user
-    db.session.rollback()
+    writes = request.method not in SAFE_METHODS
+    apart = writes and write_lock_at_begin(db.session)
+    with reading() if apart else nullcontext():
+        user = accounts.user_for_api_token(db.session, value, now)
+        if user is None or not db.session.dirty:
+            if apart:
+                _end_read(db.session())
+            return user
+        if writes and not apart:
+            db.session.commit()
+            return user
+        db.session.rollback()
     with writing():
         user = accounts.user_for_api_token(db.session, value, now)
         db.session.commit()
     return user
+
+
+def _end_read(session) -> None:
+    """Commit a read and keep what it loaded: the user is used in the request's own transaction, after it."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def authenticate() -> User:

@@ -1,5 +1,6 @@
 """Booking through the API: find, book (direct and open), idempotency, follow, cancel, answer, report, approve."""
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -7,7 +8,8 @@ import sqlalchemy as sa
 import time_machine
 
 from registry.api import bookings as api_bookings
-from registry.models import Booking, BookingOffer
+from registry.extensions import db
+from registry.models import ApiToken, Booking, BookingOffer
 from tests.api.conftest import NOW, TUESDAY, booking_body, oslo, problem_of, rfc
 
 
@@ -370,3 +372,57 @@ def test_someone_elses_booking_is_404_whatever_the_body(api, world):
     problem_of(api.post(f"/bookings/{made['id']}/time-report", {}, as_="interpreter2"), 404)
     problem_of(api.post(f"/bookings/{made['id']}/cancel", {"reason": 5}, as_="booker_b"), 404)
     problem_of(api.post(f"/bookings/{made['id']}/time-report", {}, as_="interpreter"), 422)
+
+
+# The token and SQLite's write lock ---------------------------------------------------------------------
+
+def test_a_booking_reads_its_token_before_it_takes_sqlites_write_lock(api, app, world):
+    """On SQLite a write transaction holds the one write lock from its BEGIN, so whatever it reads first keeps every
+    other writer waiting. A booking reads its token in a read transaction of its own, then books in a write
+    transaction: a second connection can take the write lock while the token is read. On PostgreSQL, where writers
+    do not queue at BEGIN, both are one transaction."""
+    assert api.get("/bookings", as_="booker").status_code == 200  # the token's use is recorded: nothing to write
+    with app.app_context():
+        engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    begins, others = [], []
+
+    def note_begin(_conn):
+        begins.append("begin")
+
+    def probe(_conn, _cursor, statement, *_args):
+        if sqlite and "FROM api_tokens" in statement:
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                others.append("could write")
+            except sqlite3.OperationalError as error:
+                others.append(str(error))
+            finally:
+                other.close()
+
+    sa.event.listen(engine, "begin", note_begin)
+    sa.event.listen(engine, "before_cursor_execute", probe)
+    try:
+        response = api.post("/bookings", booking_body(interpreter=str(world.amina)), as_="booker")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", probe)
+        sa.event.remove(engine, "begin", note_begin)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert others == (["could write"] if sqlite else [])
+    assert len(begins) == (2 if sqlite else 1)
+
+
+def test_a_booking_with_a_token_unused_for_a_while_records_its_use_and_books(api, session, world):
+    # The token's last use is written apart (every five minutes at most), before the booking's own transaction.
+    token_of_booker = sa.select(ApiToken).where(ApiToken.user_id == world.user_ids["booker"])
+    session.execute(sa.update(ApiToken).where(ApiToken.user_id == world.user_ids["booker"])
+                    .values(last_used_at=NOW - timedelta(hours=1)))
+    session.commit()
+    response = api.post("/bookings", booking_body(interpreter=str(world.amina)), as_="booker")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(token_of_booker).last_used_at == NOW
+    made = session.get(Booking, response.get_json()["id"])
+    assert made.status == "requested" and made.booker_id == world.user_ids["booker"]
