@@ -4,6 +4,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from .database import discard
 from .domain.errors import DomainError
 from .extensions import db
 
@@ -40,7 +41,7 @@ def render_error(status: int, detail=None):
 def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()  # nothing of a refused change is kept
+        discard(db.session())  # nothing of a refused change is kept
         return render_error(error.status, error.message)
 
     @app.errorhandler(HTTPException)

@@ -1,9 +1,11 @@
 """The database helpers the set-based jobs rest on behave alike on SQLite and PostgreSQL."""
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
-from registry.database import among, batches, json_object
+from registry.database import among, batches, discard, json_object
 from registry.domain import audit
+from registry.extensions import db
 from registry.models import AuditEntry
 
 
@@ -42,3 +44,37 @@ def test_record_each_writes_one_entry_per_row_in_order(session):
     assert [(e.object_id, e.actor_label, e.object_type, e.before, e.after) for e in entries] == [
         (n, "system", "test", {"seen": False}, {"seen": True, "was": "test.row"}) for n in ("1", "2", "3")]
     assert all(e.at is not None for e in entries)
+
+
+def test_discard_keeps_nothing_of_a_refused_change_and_on_postgresql_keeps_the_prepared_statements(app):
+    """A refused request ends its transaction with `discard`: whatever it wrote or was about to write is gone, and
+    where it wrote nothing it commits instead of rolling back, because psycopg forgets every prepared statement on
+    ROLLBACK and the worker would plan each statement again for its next requests."""
+    with app.app_context(), db.engine.connect() as conn:
+        session = so.Session(bind=conn)
+        postgresql = conn.dialect.name == "postgresql"
+
+        def prepared() -> int:
+            return session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements")) if postgresql else 0
+
+        def read_often() -> None:
+            for _ in range(6):  # psycopg prepares a statement the sixth time it runs
+                session.execute(sa.select(AuditEntry.id).where(AuditEntry.action == "test.kept").limit(1)).all()
+
+        read_often()
+        ready = prepared()
+        assert ready > 0 or not postgresql
+        discard(session)  # a refusal that wrote nothing
+        assert prepared() >= ready
+        session.rollback()  # what discard avoids: psycopg then deallocates them all
+        assert prepared() == 0
+
+        read_often()
+        audit.record(session, "test.kept", actor_label="test")
+        session.flush()  # written, so rolled back
+        discard(session)
+        audit.record(session, "test.kept", actor_label="test")  # pending, never flushed: not committed either
+        discard(session)
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.action == "test.kept")) == 0
+        session.close()

@@ -9,6 +9,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from .. import paging
+from ..database import discard
 from ..domain import booking as rules
 from ..domain import clock
 from ..domain.availability import find_available
@@ -149,7 +150,7 @@ def create_booking():
         made = _book(data, d, key, fingerprint)
     except (Conflict, sa.exc.IntegrityError):
         # A request with the same key may have won the race a moment ago: then answer with its booking.
-        db.session.rollback()
+        discard(db.session())
         earlier = _booked_with(key) if key is not None else None
         if earlier is None:
             raise

@@ -14,7 +14,7 @@ from flask import Response, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..database import SAFE_METHODS
+from ..database import SAFE_METHODS, discard
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.profile import errors_of
 from ..extensions import db
@@ -90,7 +90,7 @@ def field_errors(error: InvalidInput) -> list[dict]:
 def from_domain_error(error: DomainError) -> Response:
     """InvalidInput is 422 for a body (unsafe methods) and 400 for query parameters (GET); the rest keep
     their status: NotFound 404, Conflict 409."""
-    db.session.rollback()  # nothing of a refused change is kept
+    discard(db.session())  # nothing of a refused change is kept
     if isinstance(error, InvalidInput):
         errors = field_errors(error)
         detail = errors[0]["message"] if len(errors) == 1 else SEVERAL
@@ -105,7 +105,7 @@ def from_domain_error(error: DomainError) -> Response:
 
 
 def from_http_error(error: HTTPException) -> Response:
-    db.session.rollback()
+    discard(db.session())
     if isinstance(error, ApiProblem):
         return problem(error.slug, error.detail, error.errors, error.extra_headers)
     status = error.code or 500
