@@ -11,7 +11,7 @@ from registry.models import AuditEntry
 
 def test_among_finds_exactly_the_values_asked_for_beyond_one_in_list(session):
     """2,500 values: one array on PostgreSQL, three IN lists on SQLite; either way exactly those rows. A few values
-    (an IN list) or one (=) too."""
+    (an array on PostgreSQL, an IN list on SQLite) or one (=) too."""
     audit.record_many(session, [dict(action="test.row", object_type="test", object_id=n) for n in range(5000)])
     ids = session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()
     wanted = ids[::2] + [10**9]  # 2,500 rows, and one id that matches no row
@@ -25,6 +25,18 @@ def test_among_finds_exactly_the_values_asked_for_beyond_one_in_list(session):
     for few, found in ((["7", "8", "nothing"], ["7", "8"]), (["9"], ["9"]), (["nothing"], [])):
         assert session.scalars(sa.select(AuditEntry.object_id).where(among(session, AuditEntry.object_id, few))
                                .order_by(AuditEntry.id)).all() == found
+
+
+def test_among_on_postgresql_is_one_statement_whatever_the_number_of_values(session):
+    """psycopg prepares a statement once its text has run five times, so a list's length must not change the text
+    (on SQLite, with no prepared statements to keep, an IN list is written out)."""
+    def text(count: int) -> str:
+        stmt = sa.select(AuditEntry.id).where(among(session, AuditEntry.id, range(count)))
+        return str(stmt.compile(session.get_bind(), compile_kwargs={"render_postcompile": True}))
+
+    same = session.get_bind().dialect.name == "postgresql"
+    assert (text(2) == text(26) == text(2500)) is same
+    assert text(1) != text(2)  # one value is `=`
 
 
 def test_json_object_writes_true_false_numbers_and_text_as_json(session):
