@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from .. import paging
 from ..access import roles
+from ..database import discard
 from ..domain import audit, booker, booking, clock, places
 from ..domain.availability import find_available
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -148,7 +149,7 @@ def new():
         if repeat:
             occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
                                                  rules())
-            db.session.rollback()  # a preview changes nothing
+            discard(db.session())  # a preview changes nothing
             return _preview_page(form, interpreter, occurrences)
         if interpreter:
             made = booking.request_direct(db.session, user, interpreter.register_number, d, now, rules())
@@ -169,7 +170,7 @@ def new():
 
 
 def _refused_form(form, interpreter, error: DomainError):
-    db.session.rollback()
+    discard(db.session())
     if isinstance(error, Conflict):
         return _form_page(form, interpreter, 409, error=error)
     forms.show_errors(form, error)
@@ -202,13 +203,13 @@ def create_series():
     except NotFound:
         raise
     except Conflict as error:
-        db.session.rollback()  # all or nothing: not one occurrence is kept
+        discard(db.session())  # all or nothing: not one occurrence is kept
         try:
             occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, every_days,
                                                  count, now, rules())
         except DomainError as invalid:
             return _refused_form(form, interpreter, invalid)
-        db.session.rollback()
+        discard(db.session())
         return _preview_page(form, interpreter, occurrences, 409, error)
     except InvalidInput as error:
         return _refused_form(form, interpreter, error)
@@ -310,7 +311,7 @@ def _act(booking_id: int, change, done, form_name: str, form):
     except NotFound:
         raise
     except DomainError as error:
-        db.session.rollback()
+        discard(db.session())
         b = booking.for_agency(db.session, me(), booking_id)
         if isinstance(error, InvalidInput) and error.field in form._fields:
             form[error.field].errors = [error.message]

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..access import roles
+from ..database import discard
 from ..domain import assignments, booking, clock, times
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.profile import errors_of
@@ -47,7 +48,7 @@ def answers_conflicts(view):
         try:
             return view(*args, **kwargs)
         except Conflict as error:
-            db.session.rollback()
+            discard(db.session())
             return render_template("inbox/refused.html", title=TITLES[409], message=error.message,
                                    booking_id=kwargs.get("booking_id")), 409
     return wrapper
@@ -180,7 +181,7 @@ def report_time(booking_id: int):
             booking.report_time(db.session, user, booking_id, parsed["actual_start"], parsed["actual_end"],
                                 form.travel(), now)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         faults.append(error)
     if faults:
         for fault in faults:
