@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from ..access import roles
 from ..agency.views import me
+from ..database import discard
 from ..domain import credential_types as rules
 from ..domain.errors import InvalidInput
 from ..extensions import db
@@ -38,7 +39,7 @@ def set_credential_type(code: str):
     try:
         changed = rules.set_default_validity(db.session, me(), code, form.years.data, ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         show_errors(form, error)
         return _page(code, form, 422)
     db.session.commit()

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from ..access import roles
 from ..agency.views import me
+from ..database import discard
 from ..domain import clock
 from ..domain import imports as rules
 from ..extensions import db
@@ -120,7 +121,7 @@ def run_import(token: str):
         return _report_page(token, name, rules.check(db.session, data, clock.oslo_date()), 400)
     report = rules.run(db.session, me(), data, name, clock.now(), ip=request.remote_addr)
     if not report.ok:
-        db.session.rollback()
+        discard(db.session())
         return _report_page(token, name, report, 409, stale=True)
     db.session.commit()
     rules.remove_upload(upload_dir(), token)

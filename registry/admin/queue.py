@@ -6,7 +6,7 @@ from wtforms import StringField
 
 from ..access import roles
 from ..agency.views import invitation_link, invitation_valid_for, me
-from ..database import writing
+from ..database import discard, writing
 from ..domain import clock, evidence
 from ..domain import work_queue as rules
 from ..domain.errors import InvalidInput
@@ -111,7 +111,7 @@ def approve_application(application_id: int):
         rules.approve_application(db.session, me(), application_id, dates, clock.now(), invitation_link,
                                        valid_for=invitation_valid_for(), ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         application = rules.get_application(db.session, application_id)
         form = application_form(application, formdata=request.form)
         show_errors(form, error)
@@ -173,7 +173,7 @@ def reject_credential(credential_id: int):
 @roles("registry_admin")
 def credential_evidence(credential_id: int):
     # The audit entry is a write during a GET: do it in a write transaction of its own (see database.py).
-    db.session.rollback()
+    discard(db.session())
     with writing():
         credential, file = evidence.open_for(db.session, me(), credential_id, current_app.config["EVIDENCE_DIR"],
                                              ip=request.remote_addr)

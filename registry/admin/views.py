@@ -12,6 +12,7 @@ from wtforms.validators import Length
 from ..access import roles
 from ..agency import forms
 from ..agency.views import invite_again, me, send_invitation
+from ..database import discard
 from ..domain import agencies as agency_rules
 from ..domain import audit, clock
 from ..domain.errors import Conflict, DomainError, InvalidInput
@@ -30,7 +31,7 @@ def submit_form(form, act, refused, done):
     try:
         result = act()
     except (InvalidInput, Conflict) as error:
-        db.session.rollback()
+        discard(db.session())
         show_errors(form, error)
         return refused(409 if isinstance(error, Conflict) else 422)
     db.session.commit()
@@ -65,7 +66,7 @@ def create_agency():
             county_number=form.county.data, invoicing_reference=form.invoicing_reference.data,
             ip=request.remote_addr)
     except DomainError as error:
-        db.session.rollback()
+        discard(db.session())
         forms.show_error(form, error)
         return _list_page(form, 409 if isinstance(error, Conflict) else 422)
     db.session.commit()
@@ -107,7 +108,7 @@ def update_agency(agency_id: int):
             db.session, me(), agency, name=form.name.data, sector=form.sector.data, county_number=form.county.data,
             invoicing_reference=form.invoicing_reference.data, ip=request.remote_addr)
     except DomainError as error:
-        db.session.rollback()
+        discard(db.session())
         forms.show_error(form, error)
         return _detail_page(agency, edit_form=form, status=422)
     db.session.commit()

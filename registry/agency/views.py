@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import roles
+from ..database import discard
 from ..domain import agencies, clock
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..extensions import db
@@ -37,7 +38,7 @@ def send_invitation(agency, role: str, form) -> tuple[object, int]:
     except NotFound:
         raise
     except DomainError as error:
-        db.session.rollback()
+        discard(db.session())
         forms.show_error(form, error)
         return None, 409 if isinstance(error, Conflict) else 422
     db.session.commit()

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 
 from ..access import public
+from ..database import discard
 from ..domain import applications, clock, evidence
 from ..domain.errors import InvalidInput
 from ..extensions import db, limiter
@@ -64,7 +65,7 @@ def form():
             db.session, applicant, claims, tao, today=clock.oslo_date(), evidence_dir=config["EVIDENCE_DIR"],
             max_bytes=config["MAX_UPLOAD_MB"] * 1024 * 1024, locale=current_language(), ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         show_errors(form, error)
         return _page(form, 422)
     interpreter = application.interpreter

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import roles
-from ..database import writing
+from ..database import discard, writing
 from ..domain import applications, clock, evidence, profile
 from ..domain.errors import InvalidInput
 from ..domain.languages import LANGUAGE_CODES, language_choices
@@ -97,7 +97,7 @@ def edit_profile():
             modalities=form.modalities.data, availability=form.availability.data, actor=current_user,
             ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         return _invalid("interpreter/profile.html", form, error, **place_choices())
     db.session.commit()
     return _done(_("Your profile is saved.") if changed else _("Nothing was changed."))
@@ -130,7 +130,7 @@ def hours():
     try:
         changed = profile.set_working_hours(db.session, me, periods, actor=current_user, ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         return _invalid("interpreter/hours.html", form, error, **context)
     db.session.commit()
     return _done(_("Your working hours are saved.") if changed else _("Nothing was changed."))
@@ -158,7 +158,7 @@ def add_absence():
         profile.add_absence(db.session, _me(), starts=form.starts_at.data, ends=form.ends_at.data,
                             note=form.note.data, now=clock.now(), actor=current_user, ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         forms.show_errors(form, error)
         return _absences_page(form, 422)
     db.session.commit()
@@ -194,7 +194,7 @@ def new_credential():
             db.session, _me(), claim, today=clock.oslo_date(), evidence_dir=config["EVIDENCE_DIR"],
             max_bytes=config["MAX_UPLOAD_MB"] * 1024 * 1024, actor=current_user, ip=request.remote_addr)
     except InvalidInput as error:
-        db.session.rollback()
+        discard(db.session())
         return _invalid("interpreter/credential_new.html", form, error, **context)
     commit_or_discard([credential.evidence_ref])
     return _done(_("Thank you. The credential waits for a registry administrator to check the evidence."))
@@ -204,7 +204,7 @@ def new_credential():
 @roles("interpreter")
 def credential_evidence(credential_id: int):
     # The audit entry is a write during a GET: do it in a write transaction of its own (see database.py).
-    db.session.rollback()
+    discard(db.session())
     with writing():
         credential, file = evidence.open_for(db.session, current_user, credential_id,
                                              current_app.config["EVIDENCE_DIR"], ip=request.remote_addr)
