@@ -350,7 +350,9 @@ def finish_read(session) -> None:
     end_reads_with_commit); otherwise leave it to be rolled back."""
     if not session.in_transaction() or not session.is_active or session.new or session.dirty or session.deleted:
         return  # nothing begun; or a failed flush, which only a rollback ends; or changes not to be kept
-    if session.connection().info.get("wrote"):
+    with reading():  # had the transaction no connection yet, one is begun as a read: no write lock to wait for
+        wrote = session.connection().info.get("wrote")
+    if wrote:
         return
     try:
         session.commit()

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry import database
-from registry.database import writing
+from registry.database import discard, writing
 from registry.extensions import db
 from tests.conftest import make_app
 
@@ -74,5 +74,20 @@ def test_readers_do_not_wait_for_a_writer(app):
     holder = hold_the_write_lock(app, 0.5, taken)
     with app.app_context():
         assert db.session.scalars(sa.text("SELECT who FROM notes")).all() == []  # WAL: the last committed state
+        db.session.remove()
+    holder.join()
+
+
+def test_a_refusal_that_never_reached_the_database_is_discarded_without_waiting_for_a_writer(app):
+    """A POST's transaction takes the write lock at BEGIN. `discard` ending a refused change asks the transaction's
+    connection whether it wrote; one begun without a connection yet gets one begun as a read, not as a write that
+    would queue behind another writer only to commit nothing."""
+    taken = threading.Event()
+    holder = hold_the_write_lock(app, 1.5, taken)
+    with app.test_request_context("/", method="POST"):
+        db.session.begin()  # a transaction that has not yet used the database
+        discard(db.session())
+        assert holder.is_alive()  # done while the other writer still holds the lock
+        assert not db.session().in_transaction()
         db.session.remove()
     holder.join()
