@@ -333,6 +333,17 @@ def end_reads_with_commit(app) -> None:
             finish_read(db.session())
 
 
+def commit_read(session) -> None:
+    """Commit a read and keep what it loaded (no expiry on commit): for a login or token read apart, before the
+    request's own write transaction, whose work then uses the user without reading it again."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def discard(session) -> None:
     """End a refused change's transaction keeping nothing of it: ROLLBACK, or COMMIT when it wrote nothing and holds
     no pending change, which is the same for the data (finish_read).

@@ -14,7 +14,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from ..access import ACCESS_ATTRIBUTE
-from ..database import SAFE_METHODS, reading, write_lock_at_begin, writing
+from ..database import SAFE_METHODS, commit_read, reading, write_lock_at_begin, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db
 from ..labels import ROLE
@@ -55,7 +55,7 @@ def _lookup(value: str) -> User | None:
         user = accounts.user_for_api_token(db.session, value, now)
         if user is None or not db.session.dirty:
             if apart:
-                _end_read(db.session())
+                commit_read(db.session())
             return user
         if writes and not apart:
             db.session.commit()
@@ -65,16 +65,6 @@ def _lookup(value: str) -> User | None:
         user = accounts.user_for_api_token(db.session, value, now)
         db.session.commit()
     return user
-
-
-def _end_read(session) -> None:
-    """Commit a read and keep what it loaded: the user is used in the request's own transaction, after it."""
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
 
 
 def authenticate() -> User:

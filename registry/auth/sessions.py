@@ -1,5 +1,6 @@
 """Flask-Login backed by server-side session records, so logout and timeouts really end a login."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -7,7 +8,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..database import SAFE_METHODS, writing
+from ..database import SAFE_METHODS, commit_read, reading, write_lock_at_begin, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db, login_manager
 from ..models import User, UserSession
@@ -23,35 +24,52 @@ def _timeouts():
 
 
 def load_user(user_id: str):
+    """The logged-in user of this request's session record, or None when it has ended, timed out or is not theirs.
+
+    On SQLite a request that writes reads its login in a read transaction of its own, ended before the request's
+    own work begins, as the API reads its token (registry.api.auth._lookup): a write transaction there holds the
+    one write lock from its BEGIN, and every other writer would wait for this read too."""
+    apart = request.method not in SAFE_METHODS and write_lock_at_begin(db.session)
+    with reading() if apart else nullcontext():
+        user, bookkeeping = _logged_in(user_id)
+        if apart and bookkeeping is None:
+            commit_read(db.session())
+    if bookkeeping is not None:
+        _write_apart(bookkeeping, apart)
+    return user
+
+
+def _logged_in(user_id: str):
+    """The user (or None), and the session record's bookkeeping to write, if any (it ended, or was seen)."""
     now = clock.now()
     idle, absolute = _timeouts()
     sid = session.get("sid")
     record = db.session.get(UserSession, sid) if sid else None
     if record is None or str(record.user_id) != user_id:
-        return None
+        return None, None
     if accounts.session_expired(record, now, idle, absolute):
-        if record.ended_at is None:
-            _write_apart(sa.update(UserSession).where(UserSession.id == sid).values(ended_at=now))
         session.pop("sid", None)
-        return None
+        if record.ended_at is None:
+            return None, sa.update(UserSession).where(UserSession.id == sid).values(ended_at=now)
+        return None, None
     user = db.session.get(User, record.user_id)
     if user is None or not user.is_active:
-        return None
+        return None, None
     if now - record.last_seen_at > SEEN_EVERY:
-        _write_apart(sa.update(UserSession).where(UserSession.id == sid).values(last_seen_at=now))
-    return user
+        return user, sa.update(UserSession).where(UserSession.id == sid).values(last_seen_at=now)
+    return user, None
 
 
-def _write_apart(statement) -> None:
+def _write_apart(statement, read_apart: bool = False) -> None:
     """Session bookkeeping in a short write transaction of its own, even during a GET.
 
     On SQLite a read transaction that later writes can fail at once if another connection wrote in
-    between; a separate transaction begun IMMEDIATE waits its turn instead.
-    """
-    if request.method not in SAFE_METHODS:
+    between; a separate transaction begun IMMEDIATE waits its turn instead. A write request that read its
+    login apart (load_user) writes it apart too; otherwise in the request's own write transaction."""
+    if request.method not in SAFE_METHODS and not read_apart:
         db.session.execute(statement)  # the request's own write transaction, begun IMMEDIATE
         return
-    db.session.rollback()  # a GET has written nothing yet
+    db.session.rollback()  # nothing was written yet: a GET, or the login read apart
     with writing():
         db.session.execute(statement)
         db.session.commit()

@@ -5,6 +5,7 @@ a test says otherwise; "the slot" is Tuesday 2 March, 10:00-11:00, by video, in 
 """
 
 import re
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 from types import SimpleNamespace
@@ -16,7 +17,8 @@ import time_machine
 
 from registry.domain import booking as b
 from registry.domain.times import to_utc
-from registry.models import Absence, AuditEntry, Booking, BookingOffer, User, WorkingHours
+from registry.extensions import db
+from registry.models import Absence, AuditEntry, Booking, BookingOffer, User, UserSession, WorkingHours
 from tests.helpers import interpreter, user
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
@@ -609,3 +611,59 @@ def test_bad_list_filters_are_refused(booker, world, query, message):
     response = booker.get("/bookings/", query_string=query)
     assert response.status_code == 422
     assert message in text(response)
+
+
+# The login and SQLite's write lock ------------------------------------------------------------------
+
+def test_a_booking_form_reads_its_login_before_it_takes_sqlites_write_lock(booker, app, world):
+    """On SQLite a write transaction holds the one write lock from its BEGIN, so whatever it reads first keeps every
+    other writer waiting. A posted form reads its login (the session record and the user) in a read transaction of
+    its own, then books in a write transaction: a second connection can take the write lock while the login is
+    read. On PostgreSQL, where writers do not queue at BEGIN, both are one transaction."""
+    with app.app_context():
+        engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    begins, others, read_in, booked_in = [], [], [], []
+
+    def note_begin(_conn):
+        begins.append("begin")
+
+    def probe(_conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("INSERT INTO bookings"):
+            booked_in.append(len(begins))
+        if "FROM user_sessions" not in statement:
+            return
+        read_in.append(len(begins))
+        if sqlite:
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                others.append("could write")
+            except sqlite3.OperationalError as error:
+                others.append(str(error))
+            finally:
+                other.close()
+
+    sa.event.listen(engine, "begin", note_begin)
+    sa.event.listen(engine, "before_cursor_execute", probe)
+    try:
+        response = booker.post("/bookings/new", data=form(interpreter=world.amina))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", probe)
+        sa.event.remove(engine, "begin", note_begin)
+    assert response.status_code == 303
+    assert others == (["could write"] if sqlite else [])
+    assert len(read_in) == 1 and len(booked_in) == 1
+    # The transaction the login was read in (counted by BEGIN) is, or is not, the one the booking is written in.
+    assert (read_in[0] == booked_in[0]) is not sqlite
+
+
+def test_a_form_posted_after_a_while_records_that_the_login_was_seen(booker, session, world, clock):
+    clock.move_to(NOW + timedelta(minutes=10))  # the login was last seen at NOW: its record is written again
+    response = booker.post("/bookings/new", data=form(interpreter=world.amina))
+    assert response.status_code == 303
+    seen = fresh(session).scalar(sa.select(sa.func.max(UserSession.last_seen_at)))
+    assert seen == NOW + timedelta(minutes=10)
+    assert fresh(session).scalar(sa.select(sa.func.count()).select_from(Booking).where(
+        Booking.status == "requested", Booking.booker_id == world.booker)) == 1
