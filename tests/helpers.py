@@ -1,6 +1,12 @@
 """Small builders for tests: real rows through the real domain functions."""
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from types import SimpleNamespace
+
+import sqlalchemy as sa
 
 from registry.domain import qualification
 from registry.domain.interpreters import create_interpreter
@@ -42,3 +48,42 @@ def user(session, email="booker@example.no", role="booker", agency=None, person=
         setattr(new, key, value)
     session.commit()
     return new
+
+
+@contextmanager
+def write_lock_probe(engine, reads: str) -> Iterator[SimpleNamespace]:
+    """Watches the app's statements while open. Each time one reading `reads` (e.g. "FROM api_tokens") runs, it
+    notes how many transactions had begun (`read_in`) and, on SQLite, whether a second connection could take the
+    write lock at that moment (`others`: "could write" or SQLite's error); for each INSERT INTO bookings, how many
+    had begun (`booked_in`). So a test can tell whether a request read something before or inside the transaction
+    that holds SQLite's write lock."""
+    seen = SimpleNamespace(begins=0, others=[], read_in=[], booked_in=[])
+    sqlite = engine.dialect.name == "sqlite"
+
+    def note_begin(_conn):
+        seen.begins += 1
+
+    def probe(_conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("INSERT INTO bookings"):
+            seen.booked_in.append(seen.begins)
+        if reads not in statement:
+            return
+        seen.read_in.append(seen.begins)
+        if sqlite:
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                seen.others.append("could write")
+            except sqlite3.OperationalError as error:
+                seen.others.append(str(error))
+            finally:
+                other.close()
+
+    sa.event.listen(engine, "begin", note_begin)
+    sa.event.listen(engine, "before_cursor_execute", probe)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", probe)
+        sa.event.remove(engine, "begin", note_begin)

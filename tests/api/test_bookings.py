@@ -1,6 +1,5 @@
 """Booking through the API: find, book (direct and open), idempotency, follow, cancel, answer, report, approve."""
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from registry.api import bookings as api_bookings
 from registry.extensions import db
 from registry.models import ApiToken, Booking, BookingOffer
 from tests.api.conftest import NOW, TUESDAY, booking_body, oslo, problem_of, rfc
+from tests.helpers import write_lock_probe
 
 
 def book(api, as_="booker", **changes) -> dict:
@@ -385,33 +385,13 @@ def test_a_booking_reads_its_token_before_it_takes_sqlites_write_lock(api, app, 
     with app.app_context():
         engine = db.engine
     sqlite = engine.dialect.name == "sqlite"
-    begins, others = [], []
-
-    def note_begin(_conn):
-        begins.append("begin")
-
-    def probe(_conn, _cursor, statement, *_args):
-        if sqlite and "FROM api_tokens" in statement:
-            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("ROLLBACK")
-                others.append("could write")
-            except sqlite3.OperationalError as error:
-                others.append(str(error))
-            finally:
-                other.close()
-
-    sa.event.listen(engine, "begin", note_begin)
-    sa.event.listen(engine, "before_cursor_execute", probe)
-    try:
+    with write_lock_probe(engine, "FROM api_tokens") as seen:
         response = api.post("/bookings", booking_body(interpreter=str(world.amina)), as_="booker")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", probe)
-        sa.event.remove(engine, "begin", note_begin)
     assert response.status_code == 201, response.get_data(as_text=True)
-    assert others == (["could write"] if sqlite else [])
-    assert len(begins) == (2 if sqlite else 1)
+    assert seen.others == (["could write"] if sqlite else [])
+    assert len(seen.read_in) == 1 and len(seen.booked_in) == 1
+    # The transaction the token was read in (counted by BEGIN) is, or is not, the one the booking is written in.
+    assert (seen.read_in[0] == seen.booked_in[0]) is not sqlite
 
 
 def test_a_booking_with_a_token_unused_for_a_while_records_its_use_and_books(api, session, world):

@@ -5,7 +5,6 @@ a test says otherwise; "the slot" is Tuesday 2 March, 10:00-11:00, by video, in 
 """
 
 import re
-import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 from types import SimpleNamespace
@@ -19,7 +18,7 @@ from registry.domain import booking as b
 from registry.domain.times import to_utc
 from registry.extensions import db
 from registry.models import Absence, AuditEntry, Booking, BookingOffer, User, UserSession, WorkingHours
-from tests.helpers import interpreter, user
+from tests.helpers import interpreter, user, write_lock_probe
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
 RULES = b.Rules()
@@ -623,40 +622,13 @@ def test_a_booking_form_reads_its_login_before_it_takes_sqlites_write_lock(booke
     with app.app_context():
         engine = db.engine
     sqlite = engine.dialect.name == "sqlite"
-    begins, others, read_in, booked_in = [], [], [], []
-
-    def note_begin(_conn):
-        begins.append("begin")
-
-    def probe(_conn, _cursor, statement, *_args):
-        if statement.lstrip().startswith("INSERT INTO bookings"):
-            booked_in.append(len(begins))
-        if "FROM user_sessions" not in statement:
-            return
-        read_in.append(len(begins))
-        if sqlite:
-            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("ROLLBACK")
-                others.append("could write")
-            except sqlite3.OperationalError as error:
-                others.append(str(error))
-            finally:
-                other.close()
-
-    sa.event.listen(engine, "begin", note_begin)
-    sa.event.listen(engine, "before_cursor_execute", probe)
-    try:
+    with write_lock_probe(engine, "FROM user_sessions") as seen:
         response = booker.post("/bookings/new", data=form(interpreter=world.amina))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", probe)
-        sa.event.remove(engine, "begin", note_begin)
     assert response.status_code == 303
-    assert others == (["could write"] if sqlite else [])
-    assert len(read_in) == 1 and len(booked_in) == 1
+    assert seen.others == (["could write"] if sqlite else [])
+    assert len(seen.read_in) == 1 and len(seen.booked_in) == 1
     # The transaction the login was read in (counted by BEGIN) is, or is not, the one the booking is written in.
-    assert (read_in[0] == booked_in[0]) is not sqlite
+    assert (seen.read_in[0] == seen.booked_in[0]) is not sqlite
 
 
 def test_a_form_posted_after_a_while_records_that_the_login_was_seen(booker, session, world, clock):
