@@ -5,7 +5,8 @@ SQLite's default deferred BEGIN lets two writers both read, then one fails to up
 takes the write lock first, so a check-then-insert (an overlap check, say) is atomic. Reads keep the
 deferred BEGIN so they run beside a writer under WAL. What counts as a write: any transaction begun
 inside `writing()` (jobs, CLI, domain commands) and every request with an unsafe HTTP method, except a
-transaction begun inside `reading()` (the API's token lookup before a write request's own work).
+transaction begun inside `reading()`: on SQLite a write request reads its API token or its login in a read
+transaction of its own before its own work begins, so the lock is not held for that read.
 """
 
 import sqlite3
