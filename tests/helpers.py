@@ -87,3 +87,18 @@ def write_lock_probe(engine, reads: str) -> Iterator[SimpleNamespace]:
     finally:
         sa.event.remove(engine, "before_cursor_execute", probe)
         sa.event.remove(engine, "begin", note_begin)
+
+
+@contextmanager
+def rollbacks(engine) -> Iterator[list]:
+    """The ROLLBACKs the app's connections issue while open (psycopg forgets its prepared statements on each)."""
+    seen = []
+
+    def note(_conn):
+        seen.append("rollback")
+
+    sa.event.listen(engine, "rollback", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "rollback", note)

@@ -14,7 +14,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from ..access import ACCESS_ATTRIBUTE
-from ..database import SAFE_METHODS, commit_read, reading, write_lock_at_begin, writing
+from ..database import SAFE_METHODS, commit_read, discard, reading, write_lock_at_begin, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db
 from ..labels import ROLE
@@ -60,7 +60,8 @@ def _lookup(value: str) -> User | None:
         if writes and not apart:
             db.session.commit()
             return user
-        db.session.rollback()
+        db.session.expire_all()  # the new last_used_at is written apart, below; nothing else was changed
+        discard(db.session())
     with writing():
         user = accounts.user_for_api_token(db.session, value, now)
         db.session.commit()
@@ -83,7 +84,7 @@ def authenticate() -> User:
 def _refuse(user: User) -> None:
     """Audit the refusal in a short write transaction of its own, then answer 403."""
     role = user.role
-    db.session.rollback()
+    discard(db.session())
     with writing():
         audit.record(db.session, "access.refused", actor=db.session.get(User, user.id), object_type="route",
                      object_id=request.path[:64], ip=request.remote_addr,

@@ -8,7 +8,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..database import SAFE_METHODS, commit_read, reading, write_lock_at_begin, writing
+from ..database import SAFE_METHODS, commit_read, discard, reading, write_lock_at_begin, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db, login_manager
 from ..models import User, UserSession
@@ -69,7 +69,7 @@ def _write_apart(statement, read_apart: bool = False) -> None:
     if request.method not in SAFE_METHODS and not read_apart:
         db.session.execute(statement)  # the request's own write transaction, begun IMMEDIATE
         return
-    db.session.rollback()  # nothing was written yet: a GET, or the login read apart
+    discard(db.session())  # nothing was written yet (a GET, or the login read apart): no ROLLBACK, see discard
     with writing():
         db.session.execute(statement)
         db.session.commit()

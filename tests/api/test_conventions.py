@@ -1,14 +1,16 @@
 """What holds for every operation: tokens, roles, problem+json errors, limits, language, times, no cookies."""
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from registry.domain import accounts
-from registry.extensions import limiter
+from registry.extensions import db, limiter
 from registry.models import ApiToken, AuditEntry, Booking, User
 from tests.api.conftest import booking_body, problem_of
+from tests.helpers import rollbacks
 
 
 def test_no_token_is_401_with_a_bearer_challenge(api):
@@ -186,6 +188,22 @@ def test_an_unexpected_error_is_a_500_problem(api, app, monkeypatch):
 def test_answers_with_a_token_are_not_cached(api):
     assert api.get("/bookings", as_="booker").headers["Cache-Control"] == "no-store"
     assert api.get("/languages").headers.get("Cache-Control") != "no-store"
+
+
+def test_a_token_unused_for_a_while_is_recorded_on_a_read_without_a_rollback(api, app, session, world, frozen):
+    """A GET writes the token's last use apart. The read it began ends with COMMIT, not ROLLBACK: psycopg forgets
+    every prepared statement on ROLLBACK, and this happens on a token's first request every five minutes."""
+    session.execute(sa.update(ApiToken).where(ApiToken.user_id == world.user_ids["booker"])
+                    .values(last_used_at=frozen - timedelta(hours=1)))
+    session.commit()
+    with app.app_context():
+        engine = db.engine
+    with rollbacks(engine) as seen:
+        assert api.get("/bookings", as_="booker").status_code == 200
+    assert seen == []
+    session.rollback()
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.user_id == world.user_ids["booker"]))
+    assert token.last_used_at == frozen
 
 
 def test_token_use_is_recorded(api, session, world):

@@ -18,7 +18,7 @@ from registry.domain import booking as b
 from registry.domain.times import to_utc
 from registry.extensions import db
 from registry.models import Absence, AuditEntry, Booking, BookingOffer, User, UserSession, WorkingHours
-from tests.helpers import interpreter, user, write_lock_probe
+from tests.helpers import interpreter, rollbacks, user, write_lock_probe
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
 RULES = b.Rules()
@@ -639,3 +639,15 @@ def test_a_form_posted_after_a_while_records_that_the_login_was_seen(booker, ses
     assert seen == NOW + timedelta(minutes=10)
     assert fresh(session).scalar(sa.select(sa.func.count()).select_from(Booking).where(
         Booking.status == "requested", Booking.booker_id == world.booker)) == 1
+
+
+def test_a_page_read_after_a_while_records_that_the_login_was_seen_without_a_rollback(booker, app, session, clock):
+    """The login's last use is written apart; the read the GET began ends with COMMIT, not ROLLBACK, since psycopg
+    forgets every prepared statement on ROLLBACK and this happens on each user's first request every minute."""
+    clock.move_to(NOW + timedelta(minutes=10))
+    with app.app_context():
+        engine = db.engine
+    with rollbacks(engine) as seen:
+        assert booker.get("/bookings/new").status_code == 200
+    assert seen == []
+    assert fresh(session).scalar(sa.select(sa.func.max(UserSession.last_seen_at))) == NOW + timedelta(minutes=10)
