@@ -22,7 +22,7 @@ import time
 
 import sqlalchemy as sa
 
-from registry.database import writing
+from registry.database import chunks, writing
 from registry.domain.clock import now, oslo_date
 from registry.extensions import db
 from registry.jobs import runner
@@ -50,8 +50,8 @@ def raw_update(today, moment, due: list[int]) -> tuple[float, float]:
 
 
 def verify_again(credential_ids: list[int]) -> None:
-    for start in range(0, len(credential_ids), 1000):
-        db.session.execute(sa.update(Credential).where(Credential.id.in_(credential_ids[start:start + 1000]))
+    for chunk in chunks(credential_ids):
+        db.session.execute(sa.update(Credential).where(Credential.id.in_(chunk))
                            .values(state="verified").execution_options(synchronize_session=False))
 
 
@@ -90,8 +90,8 @@ def restore(state: dict, run_id: int | None) -> None:
             session.execute(sa.insert(Qualification), rows[start:start + 10_000])
         flagged = [i for i in session.scalars(sa.select(Booking.id).where(Booking.warn_not_qualified.is_(True)))
                    if i not in state["warned"]]
-        for start in range(0, len(flagged), 1000):
-            session.execute(sa.update(Booking).where(Booking.id.in_(flagged[start:start + 1000]))
+        for chunk in chunks(flagged):
+            session.execute(sa.update(Booking).where(Booking.id.in_(chunk))
                             .values(warn_not_qualified=False).execution_options(synchronize_session=False))
         session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id > state["outbox"]))
         delete_audit_after(state["audit"])

@@ -36,9 +36,11 @@ from .generate import generate
 from .report import Figure, log
 
 LOADS = ("healthz", "register", "availability", "booking")
-# Every figure a run writes; the rot test (tests/bench) checks that none goes missing.
+
+
 def figure_keys(database: str) -> list[str]:
-    """Every figure a run on this database reports."""
+    """Every figure a run on this database writes (PostgreSQL's server CPU only there); the rot test (tests/bench)
+    checks that none goes missing."""
     return [key for key in _FIGURE_KEYS if database == "postgresql" or not key.endswith(".db_cpu_ms")]
 
 

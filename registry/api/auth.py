@@ -7,14 +7,13 @@ No token or a bad one is 401 with WWW-Authenticate; a role not listed is 403 (an
 
 import re
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import wraps
 
 from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from ..access import ACCESS_ATTRIBUTE
-from ..database import SAFE_METHODS, commit_read, discard, reading, write_lock_at_begin, writing
+from ..database import SAFE_METHODS, caller_read_apart, commit_read, discard, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db
 from ..labels import ROLE
@@ -42,16 +41,12 @@ def rate_limit_key() -> str:
 def _lookup(value: str) -> User | None:
     """The token's user. A changed `last_used_at` is saved apart, so a GET stays a read transaction.
 
-    On SQLite a request that writes (POST, PUT, DELETE) looks its token up in a read transaction of its own, ended
-    before the request's own work begins: a write transaction there holds the one write lock from its BEGIN, so
-    every other writer would wait for this read too. Under load the bookings were written one at a time and the
-    cores stood idle (1.26 of 2 busy): this took the bench's bookings from 170 to 203 a second. On PostgreSQL,
-    where writers do not queue at BEGIN, the extra COMMIT and BEGIN cost 3% (174 against 169 a second), so the
-    lookup stays in the request's transaction there."""
+    A request that writes reads its token apart on SQLite (database.caller_read_apart): under the bench's booking
+    load the bookings had been written one at a time with 1.26 of 2 cores busy, and this took them from 170 to 203
+    a second."""
     now = clock.now()
     writes = request.method not in SAFE_METHODS
-    apart = writes and write_lock_at_begin(db.session)
-    with reading() if apart else nullcontext():
+    with caller_read_apart(db.session) as apart:
         user = accounts.user_for_api_token(db.session, value, now)
         if user is None or not db.session.dirty:
             if apart:

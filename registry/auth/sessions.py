@@ -1,6 +1,5 @@
 """Flask-Login backed by server-side session records, so logout and timeouts really end a login."""
 
-from contextlib import nullcontext
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -8,7 +7,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..database import SAFE_METHODS, commit_read, discard, reading, write_lock_at_begin, writing
+from ..database import SAFE_METHODS, caller_read_apart, commit_read, discard, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db, login_manager
 from ..models import User, UserSession
@@ -25,12 +24,8 @@ def _timeouts():
 
 def load_user(user_id: str):
     """The logged-in user of this request's session record, or None when it has ended, timed out or is not theirs.
-
-    On SQLite a request that writes reads its login in a read transaction of its own, ended before the request's
-    own work begins, as the API reads its token (registry.api.auth._lookup): a write transaction there holds the
-    one write lock from its BEGIN, and every other writer would wait for this read too."""
-    apart = request.method not in SAFE_METHODS and write_lock_at_begin(db.session)
-    with reading() if apart else nullcontext():
+    A request that writes reads it apart on SQLite (database.caller_read_apart), as the API reads its token."""
+    with caller_read_apart(db.session) as apart:
         user, bookkeeping = _logged_in(user_id)
         if apart and bookkeeping is None:
             commit_read(db.session())

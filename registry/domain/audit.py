@@ -1,10 +1,9 @@
-"""The audit log: only record and record_many write it; nothing updates or deletes it (the database refuses too)."""
+"""The audit log: only record and record_each write it; nothing updates or deletes it (the database refuses too)."""
 
 from functools import lru_cache
 
 import sqlalchemy as sa
 
-from ..database import insert_many
 from ..models import AuditEntry
 
 # Never written to the log, whatever a caller passes.
@@ -43,22 +42,12 @@ def record(session, action: str, *, actor=None, actor_label: str | None = None, 
     session.add(AuditEntry(**_entry(action, actor, actor_label, object_type, object_id, before, after, ip)))
 
 
-def record_many(session, entries: list[dict]) -> None:
-    """Append many entries at once (database.insert_many: COPY on PostgreSQL); each dict holds record's keyword
-    arguments.
-
-    Entries recorded before are flushed first, so the log keeps the order in which things happened.
-    """
-    if entries:
-        session.flush()
-        insert_many(session, AuditEntry.__table__, [_entry(**e) for e in entries])
-
-
 def record_each(session, action: str, rows: sa.Select, *, actor_label: str, object_type: str) -> None:
     """Append one entry for each row of `rows`, a SELECT of the object's id and its before and after values built in
     SQL (database.json_object), in one INSERT ... SELECT: the database writes the entries and no row passes
     through Python. For the jobs' tens of thousands of entries of fixed keys: flagging the bench data's 50,236
-    bookings took 1.2 s with it on SQLite, 1.9 s with record_many, most of that turning each entry into JSON. The
+    bookings took 1.2 s with it on SQLite, 1.9 s with a bulk insert of entries built in Python (COPY on
+    PostgreSQL), most of that turning each entry into JSON. The
     keys are the caller's own, so they are not looked through for secrets as record's are. Entries recorded before
     are flushed first."""
     session.flush()

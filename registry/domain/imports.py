@@ -31,6 +31,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from ..database import chunks
 from ..models import Credential, CredentialType, Interpreter
 from ..models.credential import CREDENTIAL_TYPES, GENERAL_TYPES
 from . import audit, booking, qualification
@@ -167,21 +168,15 @@ class _Person:
     birth_date: date | None
 
 
-def _chunks(items, size: int = CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _people(session, numbers: set[int], births: set[date]) -> tuple[dict, dict]:
     """Interpreters by register number, and by (name key, birth date)."""
     columns = (Interpreter.id, Interpreter.register_number, Interpreter.name, Interpreter.name_key,
                Interpreter.birth_date)
     by_number, by_name = {}, defaultdict(list)
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers, CHUNK):
         for row in session.execute(sa.select(*columns).where(Interpreter.register_number.in_(chunk))):
             by_number[row.register_number] = _Person(*row)
-    for chunk in _chunks(births):
+    for chunk in chunks(births, CHUNK):
         for row in session.execute(sa.select(*columns).where(Interpreter.birth_date.in_(chunk))):
             by_name[(row.name_key, row.birth_date)].append(_Person(*row))
     return by_number, by_name
@@ -192,7 +187,7 @@ def _existing(session, interpreter_ids: set[int]) -> dict[tuple, list]:
     found = defaultdict(list)
     columns = (Credential.id, Credential.interpreter_id, Credential.type, Credential.language_code,
                Credential.issued_on, Credential.state, Credential.valid_until)
-    for chunk in _chunks(interpreter_ids):
+    for chunk in chunks(interpreter_ids, CHUNK):
         for row in session.execute(sa.select(*columns).where(Credential.interpreter_id.in_(chunk))):
             found[(row.interpreter_id, row.type, row.language_code, row.issued_on)].append(row)
     return found
@@ -380,13 +375,13 @@ def run(session, actor, data: bytes, filename: str | None, now: datetime, ip: st
     changed = [dict(id=r.credential_id, valid_until=r.valid_until, **{k: made[k] for k in (
                "state", "verified_by_id", "verified_at", "updated_at")}) for r in report.rows
                if r.action in ("verify", "renew", "change")]
-    for chunk in _chunks(new, 1000):
+    for chunk in chunks(new, 1000):
         session.execute(sa.insert(Credential), chunk)
-    for chunk in _chunks(changed, 1000):
+    for chunk in chunks(changed, 1000):
         session.execute(sa.update(Credential), chunk)
     touched = sorted({r.interpreter_id for r in report.rows if r.action != "unchanged"})
     # Loaded here so the recompute finds them in the session instead of fetching them one by one.
-    people = [p for chunk in _chunks(touched) for p in session.scalars(
+    people = [p for chunk in chunks(touched, CHUNK) for p in session.scalars(
         sa.select(Interpreter).where(Interpreter.id.in_(chunk)))]
     qualification.recompute(session, touched, today)
     booking.clear_requalified(session, touched, now, "import")

@@ -73,14 +73,12 @@ def test_the_whole_benchmark_runs_and_reports_every_figure(database, tmp_path):
         around = (ceilings[n] + ceilings[n + 1]) / 2
         assert values[f"load.{name}.ratio"] == pytest.approx(values[f"load.{name}.rps"] / around, rel=0.02)
     # What a request costs in CPU: the workers always do some work; a request that reads or writes the database makes
-    # PostgreSQL's server work too (on SQLite the database is inside the workers, and there is no such figure).
+    # PostgreSQL's server work too (on SQLite the database is inside the workers: figure_keys leaves it out).
     for name in ("healthz", "register", "availability", "booking"):
         assert values[f"load.{name}.app_cpu_ms"] > 0
         assert 0 < values[f"load.{name}.cores_busy"] <= os.cpu_count() + 0.5
     if db == "postgresql":
         assert values["load.availability.db_cpu_ms"] > 0 and values["load.booking.db_cpu_ms"] > 0
-    else:
-        assert not [key for key in values if key.endswith(".db_cpu_ms")]
     assert values["expiry.due"] > 0 and values["expiry.job_s"] > 0
     # The baseline is timed until its COMMIT returns, as the job is: never less than the statement alone.
     assert values["expiry.raw_update_s"] >= values["expiry.raw_update_statement_s"] >= 0  # rounded: 0.0 when tiny

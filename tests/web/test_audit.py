@@ -233,27 +233,3 @@ def test_a_record_page_links_to_its_history(client, users, login):
     html = client.get(f"/admin/agencies/{users.agency_a}").text
     history = re.search(r'href="(/admin/audit\?object_type=agency&amp;object_id=\d+)"', html).group(1)
     assert client.get(history.replace("&amp;", "&")).status_code == 200
-
-
-
-def test_many_entries_at_once_are_written_as_one_at_a_time_would_be(session):
-    """record_many (the jobs' bulk writes) keeps record's content and the order things happened in."""
-    moment = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
-    audit.record(session, "booking.requested", actor_label="bo@helse.example", object_type="booking", object_id=1,
-                 after={"status": "requested", "starts_at": moment})
-    audit.record_many(session, [
-        dict(action="booking.flagged_not_qualified", actor_label="system", object_type="booking", object_id=n,
-             before={"warn_not_qualified": False, "starts_at": moment, "api_token": "s3cret"},
-             after={"warn_not_qualified": True, "starts_at": moment, "note": "credential expired"})
-        for n in (2, 3)])
-    audit.record_many(session, [])
-    session.commit()
-
-    entries = all_entries(session)
-    assert [(e.action, e.object_id, e.actor_label) for e in entries] == [
-        ("booking.requested", "1", "bo@helse.example"), ("booking.flagged_not_qualified", "2", "system"),
-        ("booking.flagged_not_qualified", "3", "system")]
-    assert entries[0].after["starts_at"] == entries[1].after["starts_at"] == str(moment)
-    assert entries[1].before == {"warn_not_qualified": False, "starts_at": str(moment)}  # the token is left out
-    assert entries[2].after == {"warn_not_qualified": True, "starts_at": str(moment), "note": "credential expired"}
-    assert all(e.at is not None for e in entries)
