@@ -614,8 +614,10 @@ def _set_warning(session, interpreter_ids, now: datetime, reason: str, *, on: bo
     if not changed:
         return {}
     kind = "booking_flagged" if on else "booking_requalified"
-    agencies = dict(session.execute(sa.select(Agency.id, Agency.name)
-                                    .where(Agency.id.in_({r.agency_id for r in changed}))).all())
+    agencies = {}
+    for batch in batches(session, sorted({r.agency_id for r in changed})):
+        agencies.update(session.execute(sa.select(Agency.id, Agency.name)
+                                        .where(among(session, Agency.id, batch))).all())
     by_booker, by_interpreter = defaultdict(list), defaultdict(list)
     for row in sorted(changed, key=lambda r: (r.starts_at, r.id)):
         params = message_params(row, agencies.get(row.agency_id, ""))
