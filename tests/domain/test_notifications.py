@@ -9,6 +9,8 @@ from registry.database import writing
 from registry.domain import notifications
 from registry.extensions import db
 from registry.models import OutboxMessage
+from registry.models.types import utcnow
+from tests.helpers import user
 
 
 def test_the_same_event_queued_by_two_transactions_at_once_is_queued_once(app, session):
@@ -58,3 +60,28 @@ def test_enqueue_many_queues_each_event_once_and_logs_only_what_it_queued(app, s
     assert queued == 1
     assert sorted(session.scalars(sa.select(OutboxMessage.event_key))) == ["known", "new"]
     assert "Mail to ola@example.no" in caplog.text and "Mail to kari@example.no" not in caplog.text
+
+
+def test_enqueue_many_stores_each_message_as_given_across_statements(app, session):
+    """More messages than SQLite takes in one statement: each row holds its own recipient, language, user and
+    params (nested lists, dates as text, non-ASCII names) exactly, queued and due now."""
+    with writing():
+        user_id = user(session).id
+        messages = [dict(kind="booking_flagged", recipient=f"booker{n}@example.no", event_key=f"flagged:{n}",
+                         locale=("nn", "en", None)[n % 3], user_id=user_id if n % 2 else None, name=f"Åse Ødegård {n}",
+                         bookings=[{"booking_id": n, "starts_at": "2026-12-01T09:00:00+00:00", "agency": "NAV Bø"},
+                                   {"booking_id": n + 1, "language": "ti", "note": None}])
+                    for n in range(2_500)]
+        before = utcnow()
+        assert notifications.enqueue_many(session, messages) == 2_500
+        session.commit()
+    rows = {r.event_key: r for r in session.scalars(sa.select(OutboxMessage))}
+    assert len(rows) == 2_500
+    for n in (0, 1, 2, 999, 1000, 2499):
+        row, given = rows[f"flagged:{n}"], messages[n]
+        assert (row.kind, row.recipient, row.locale, row.user_id) == (
+            "booking_flagged", given["recipient"], given["locale"] or "nb", given["user_id"])
+        assert row.params == {"name": given["name"], "bookings": given["bookings"]}
+        assert (row.state, row.attempts, row.sent_at) == ("queued", 0, None)
+        assert before <= row.created_at <= utcnow() and before <= row.next_attempt_at <= utcnow()
+
