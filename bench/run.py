@@ -55,7 +55,8 @@ _FIGURE_KEYS = (
                                                               "cores_busy")
        if (name, what) != ("healthz", "ratio")]
     + ["load.booking.created", "load.booking.conflicts", "memory.worker_peak_rss_mb"]
-    + [f"expiry.{what}" for what in ("credentials", "due", "raw_update_statement_s", "raw_update_s", "job_s", "ratio")]
+    + [f"expiry.{what}" for what in ("credentials", "due", "raw_update_statement_s", "raw_update_s", "job_s",
+                                      "job_sql_s", "ratio")]
 )
 
 
@@ -219,7 +220,7 @@ def expiry_phase(app, t: targets.Target, args) -> tuple[list[Figure], dict]:
         notes.append(f"the expiry job was stopped after {seconds:.0f} s (--expiry-timeout); its transaction was "
                      "rolled back, and the figure is a lower bound")
         result = _expiry_counts(app) | {"job_s": seconds, "raw_update_s": None, "raw_update_statement_s": None,
-                                        "stopped": True}
+                                        "job_sql_s": None, "stopped": True}
     else:
         line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-JSON ")), None)
         if line is None:
@@ -240,6 +241,7 @@ def expiry_phase(app, t: targets.Target, args) -> tuple[list[Figure], dict]:
         Figure.of("expiry.raw_update_s", "expiry: raw SQL UPDATE of the due rows, committed", result["raw_update_s"],
                   "s"),
         Figure.of("expiry.job_s", "expiry: the expire-credentials job", result["job_s"], "s"),
+        Figure.of("expiry.job_sql_s", "expiry: of the job, in its SQL statements", result["job_sql_s"], "s"),
         Figure.of("expiry.ratio", "expiry: job / raw UPDATE", ratio, "x", "expiry_ratio"),
     ]
     return figures, {"expiry": result, "notes": notes}
