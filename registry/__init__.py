@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n
+    from . import i18n, ratelimits  # noqa: F401 - ratelimits registers the process-memory:// storage
     from .auth import sessions
     from .database import configure_engine, end_reads_with_commit
     from .extensions import csrf, db, limiter, migrate

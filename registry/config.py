@@ -30,7 +30,7 @@ class Defaults:
     REAUTH_MINUTES = 10
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
     LOGIN_RATE_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "process-memory://"
     APPLY_RATE_LIMIT = "10 per hour"
     INVITATION_VALID_DAYS = 7
     PASSWORD_RESET_VALID_MINUTES = 60
