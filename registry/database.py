@@ -9,6 +9,7 @@ transaction begun inside `reading()`: on SQLite a write request reads its API to
 transaction of its own before its own work begins, so the lock is not held for that read.
 """
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -68,17 +69,31 @@ def chunks(items: Iterable, size: int = 1000) -> Iterator[Sequence]:
 
 
 def batches(session, items: Sequence, size: int = 1000) -> Iterator[Sequence]:
-    """The values `among` is given at a time: on PostgreSQL all of them (an array is one parameter, whatever its
-    length), on SQLite slices of `size` for an IN list (chunks)."""
-    if session.get_bind().dialect.name == "postgresql":
+    """The values `among` is given at a time: all of them where `among` makes them one parameter (PostgreSQL
+    always; SQLite for whole numbers and text), otherwise slices of `size` for an IN list (chunks)."""
+    if session.get_bind().dialect.name == "postgresql" or _as_json(items):
         if items:
             yield items
     else:
         yield from chunks(items, size)
 
 
+# SQLite: from this many whole numbers or texts, `among` sends them as one JSON array, `column IN (SELECT value
+# FROM json_each(?))`, instead of an IN list of as many placeholders. Measured on the bench data (credentials of n
+# interpreters): 0.16 against 0.21 ms for 5 values, 0.43 against 0.45 for 50, 0.69 against 0.67 for 100, 12.4
+# against 12.0 for 1,000. The gain is in what one parameter allows: one statement for any number of values, as
+# on PostgreSQL, instead of one per thousand, each with its IN list rendered again. The expiry job on the bench
+# data went from 4.7-5.2 to 3.9-4.2 s.
+JSON_FROM = 100
+
+
+def _as_json(values) -> bool:
+    return len(values) >= JSON_FROM and all(type(v) in (int, str) for v in values)
+
+
 def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
-    """`column IN values`, for a batch of values (`batches`). One value is `=`. More, on PostgreSQL, are
+    """`column IN values`, for a batch of values (`batches`). One value is `=`. On SQLite, JSON_FROM or more whole
+    numbers or texts are one JSON array (above), fewer an IN list. On PostgreSQL two or more are
     `column = ANY(array)`: one parameter, so the statement's text is the same for any number of values. psycopg
     prepares a statement after its text has run five times, and an IN list's text changes with its length: the
     availability search asks for the credentials of its 2 to 26 candidates whose credential ends before the slot,
@@ -91,6 +106,9 @@ def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
         return column == values[0]
     if session.get_bind().dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    if _as_json(values):
+        listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.String)).table_valued("value")
+        return column.in_(sa.select(listed.c.value))
     return column.in_(values)
 
 

@@ -1,17 +1,20 @@
 """The database helpers the set-based jobs rest on behave alike on SQLite and PostgreSQL."""
 
+from datetime import date, timedelta
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from registry.database import among, batches, discard, json_object
+from registry.database import JSON_FROM, among, batches, discard, json_object
 from registry.domain import audit
 from registry.extensions import db
 from registry.models import AuditEntry
 
 
 def test_among_finds_exactly_the_values_asked_for_beyond_one_in_list(session):
-    """2,500 values: one array on PostgreSQL, three IN lists on SQLite; either way exactly those rows. A few values
-    (an array on PostgreSQL, an IN list on SQLite) or one (=) too."""
+    """2,500 values: one array on PostgreSQL, one JSON array on SQLite; either way exactly those rows. Many texts
+    alike. A few values (an array on PostgreSQL, an IN list on SQLite) or one (=) too. Values JSON does not carry
+    (dates) go to SQLite in IN lists of a thousand."""
     session.execute(sa.insert(AuditEntry), [dict(action="test.row", object_type="test", object_id=str(n))
                                             for n in range(5000)])
     ids = session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()
@@ -20,23 +23,29 @@ def test_among_finds_exactly_the_values_asked_for_beyond_one_in_list(session):
     found = [i for batch in batches(session, wanted)
              for i in session.scalars(sa.select(AuditEntry.id).where(among(session, AuditEntry.id, batch)))]
     assert sorted(found) == wanted[:-1]
-    expected = 1 if session.get_bind().dialect.name == "postgresql" else 3
-    assert len(list(batches(session, wanted))) == expected
+    assert len(list(batches(session, wanted))) == 1
     assert list(batches(session, [])) == []
+    texts = [str(n) for n in range(0, 5000, 3)] + ["nothing"]
+    assert sorted(session.scalars(sa.select(AuditEntry.object_id).where(among(session, AuditEntry.object_id, texts))),
+                  key=int) == texts[:-1]
+    days = [date(2026, 1, 1) + timedelta(days=n) for n in range(2500)]
+    assert len(list(batches(session, days))) == (1 if session.get_bind().dialect.name == "postgresql" else 3)
     for few, found in ((["7", "8", "nothing"], ["7", "8"]), (["9"], ["9"]), (["nothing"], [])):
         assert session.scalars(sa.select(AuditEntry.object_id).where(among(session, AuditEntry.object_id, few))
                                .order_by(AuditEntry.id)).all() == found
 
 
-def test_among_on_postgresql_is_one_statement_whatever_the_number_of_values(session):
-    """psycopg prepares a statement once its text has run five times, so a list's length must not change the text
-    (on SQLite, with no prepared statements to keep, an IN list is written out)."""
+def test_among_is_one_statement_whatever_the_number_of_values(session):
+    """psycopg prepares a statement once its text has run five times, so on PostgreSQL a list's length must not
+    change the text. On SQLite, with no prepared statements to keep, a few values are an IN list written out, and
+    from JSON_FROM on one JSON array, one statement for any number."""
     def text(count: int) -> str:
         stmt = sa.select(AuditEntry.id).where(among(session, AuditEntry.id, range(count)))
         return str(stmt.compile(session.get_bind(), compile_kwargs={"render_postcompile": True}))
 
-    same = session.get_bind().dialect.name == "postgresql"
-    assert (text(2) == text(26) == text(2500)) is same
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert (text(2) == text(26) == text(2500)) is postgresql
+    assert text(JSON_FROM) == text(2500) and (text(JSON_FROM - 1) == text(JSON_FROM)) is postgresql
     assert text(1) != text(2)  # one value is `=`
 
 
