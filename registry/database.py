@@ -83,7 +83,7 @@ def batches(session, items: Sequence, size: int = 1000) -> Iterator[Sequence]:
 # interpreters): 0.16 against 0.21 ms for 5 values, 0.43 against 0.45 for 50, 0.69 against 0.67 for 100, 12.4
 # against 12.0 for 1,000. The gain is in what one parameter allows: one statement for any number of values, as
 # on PostgreSQL, instead of one per thousand, each with its IN list rendered again. The expiry job on the bench
-# data went from 4.7-5.2 to 3.9-4.2 s.
+# data went from 4.7-5.2 to 3.8-4.2 s.
 JSON_FROM = 100
 
 
