@@ -62,9 +62,9 @@ def test_enqueue_many_queues_each_event_once_and_logs_only_what_it_queued(app, s
     assert "Mail to ola@example.no" in caplog.text and "Mail to kari@example.no" not in caplog.text
 
 
-def test_enqueue_many_stores_each_message_as_given_across_statements(app, session):
-    """More messages than SQLite takes in one statement: each row holds its own recipient, language, user and
-    params (nested lists, dates as text, non-ASCII names) exactly, queued and due now."""
+def test_enqueue_many_stores_each_message_as_given(app, session):
+    """2,500 messages queued together, as the expiry job queues thousands: each row holds its own recipient,
+    language, user and params (nested lists, dates as text, non-ASCII names) exactly, queued and due now."""
     with writing():
         user_id = user(session).id
         messages = [dict(kind="booking_flagged", recipient=f"booker{n}@example.no", event_key=f"flagged:{n}",
@@ -77,11 +77,10 @@ def test_enqueue_many_stores_each_message_as_given_across_statements(app, sessio
         session.commit()
     rows = {r.event_key: r for r in session.scalars(sa.select(OutboxMessage))}
     assert len(rows) == 2_500
-    for n in (0, 1, 2, 999, 1000, 2499):
+    for n in (0, 1, 2, 1000, 2499):
         row, given = rows[f"flagged:{n}"], messages[n]
         assert (row.kind, row.recipient, row.locale, row.user_id) == (
             "booking_flagged", given["recipient"], given["locale"] or "nb", given["user_id"])
         assert row.params == {"name": given["name"], "bookings": given["bookings"]}
         assert (row.state, row.attempts, row.sent_at) == ("queued", 0, None)
         assert before <= row.created_at <= utcnow() and before <= row.next_attempt_at <= utcnow()
-

@@ -130,12 +130,15 @@ def test_each_booker_gets_one_message_listing_their_flagged_bookings(app, sessio
     mine = digests["booker@helse.example"]
     # By start time, whoever the interpreter.
     assert [x["booking_id"] for x in mine.params["bookings"]] == [made[1].id, made[0].id, made[2].id]
+    agency = session.get(Agency, booker.agency_id).name
+    assert {x["agency"] for x in mine.params["bookings"]} == {agency}
     subject, body = render(app, mine)
     assert subject == "3 bookings have an interpreter who no longer holds the required category"
     assert body.startswith("Hello Bo Bestiller,")
     assert "The interpreters of these 3 coming assignments no longer hold the category they need." in body
     assert all(f"Booking {b.id}: Arabic, " in body for b in made[:3])
     assert sum(line.startswith("Booking ") for line in body.splitlines()) == 3
+    assert body.count(f"Public body: {agency}") == 3
     subject, body = render(app, digests["other@helse.example"])
     assert subject == "Tolken har ikke lenger kategorien som kreves"
     assert f"Bestilling {made[3].id}: arabisk" in body
