@@ -112,6 +112,53 @@ def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
     return column.in_(values)
 
 
+class _Values(sa.types.TypeDecorator):
+    """A list of values as one parameter: an array on PostgreSQL, a JSON array (text) on SQLite."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, item_type):
+        super().__init__()
+        self.item_type = item_type
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(self.item_type))
+        return dialect.type_descriptor(sa.String())
+
+    def process_bind_param(self, value, dialect):
+        values = list(value)
+        return values if dialect.name == "postgresql" else json.dumps(values)
+
+
+class among_bound(FunctionElement):
+    """`column IN` the whole numbers or texts given at execution as the parameter `name`, in a statement that is
+    built once and run many times: `column = ANY(array)` on PostgreSQL, `column IN (SELECT value FROM json_each(?))`
+    on SQLite. `among` takes its values while the statement is built, so a statement that uses it is built, and its
+    cache key worked out, on each call; for a query on a hot path that cost more CPU than running it. (The
+    availability search's credentials of its candidates: 0.81 against 0.53 ms a query, PostgreSQL, bench data.)"""
+
+    inherit_cache = True
+    name = "among_bound"
+    type = sa.Boolean()
+
+    def __init__(self, column, name: str):
+        super().__init__(column, sa.bindparam(name, type_=_Values(column.type)))
+
+
+@compiles(among_bound)
+def _in_json_each(element, compiler, **kw):
+    column, values = element.clauses
+    return f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(values, **kw)}))"
+
+
+@compiles(among_bound, "postgresql")
+def _equals_any(element, compiler, **kw):
+    column, values = element.clauses
+    return f"{compiler.process(column, **kw)} = ANY ({compiler.process(values, **kw)})"
+
+
 def expire_loaded(session, model, ids, attributes: list[str]) -> None:
     """After a Core statement changed these rows, objects of them already loaded in the session are refreshed
     on next use. Only the identity map is looked at: nothing is loaded for this."""

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from registry.database import JSON_FROM, among, batches, discard, json_object
+from registry.database import JSON_FROM, among, among_bound, batches, discard, json_object
 from registry.domain import audit
 from registry.extensions import db
 from registry.models import AuditEntry
@@ -47,6 +47,23 @@ def test_among_is_one_statement_whatever_the_number_of_values(session):
     assert (text(2) == text(26) == text(2500)) is postgresql
     assert text(JSON_FROM) == text(2500) and (text(JSON_FROM - 1) == text(JSON_FROM)) is postgresql
     assert text(1) != text(2)  # one value is `=`
+
+
+def test_among_bound_runs_one_built_statement_with_any_list_given_at_execution(session):
+    """Built once, run with lists of any length: exactly the rows asked for, whole numbers and texts alike, and
+    nothing for an empty list or values that match no row."""
+    session.execute(sa.insert(AuditEntry), [dict(action="test.row", object_type="test", object_id=str(n))
+                                            for n in range(3000)])
+    ids = session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()
+    by_id = sa.select(AuditEntry.id).where(among_bound(AuditEntry.id, "ids")).order_by(AuditEntry.id)
+    by_text = sa.select(AuditEntry.object_id).where(among_bound(AuditEntry.object_id, "texts"),
+                                                    AuditEntry.action == "test.row").order_by(AuditEntry.id)
+    for wanted in (ids[:1], ids[5:7], ids[::2], []):
+        assert session.scalars(by_id, {"ids": wanted + [10**9]}).all() == wanted
+    assert session.scalars(by_id, {"ids": []}).all() == []
+    assert session.scalars(by_text, {"texts": ["12", "nothing", "2999", "7"]}).all() == ["7", "12", "2999"]
+    assert session.scalars(by_text, {"texts": [str(n) for n in range(0, 3000, 3)]}).all() == [
+        str(n) for n in range(0, 3000, 3)]
 
 
 def test_json_object_writes_true_false_numbers_and_text_as_json(session):
