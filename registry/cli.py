@@ -10,8 +10,9 @@ from .domain import accounts, audit
 from .domain.clock import now, oslo_date
 from .domain.errors import DomainError
 from .domain.places import is_county
+from .domain.register import by_number
 from .extensions import db
-from .models import Agency, Interpreter, User
+from .models import Agency, User
 
 demo = AppGroup("demo", help="Demo data for trying the service.")
 
@@ -82,7 +83,7 @@ def users_create(email, role, orgnr, register_number, name) -> None:
                     raise click.ClickException(f"No public body has organisation number {orgnr}.")
             person = None
             if register_number is not None:
-                person = db.session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+                person = by_number(db.session, register_number)
                 if person is None:
                     raise click.ClickException(f"No interpreter has register number {register_number}.")
             user = accounts.create_user(db.session, email, name or email, role, agency=agency, interpreter=person)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from .. import paging
 from ..access import roles
 from ..database import discard
-from ..domain import audit, booker, booking, clock, places
+from ..domain import audit, booker, booking, clock, places, register
 from ..domain.availability import find_available
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.languages import LANGUAGE_CODES, language_choices
@@ -108,7 +108,7 @@ def _search_page(form, results, status: int = 200, slot=None):
 def _interpreter(number: int | None) -> Interpreter | None:
     if number is None:
         return None
-    found = db.session.scalar(sa.select(Interpreter).where(Interpreter.register_number == number))
+    found = register.by_number(db.session, number)
     if found is None:
         raise NotFound(_("No interpreter has register number %(number)s.", number=number))
     return found

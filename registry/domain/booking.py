@@ -27,6 +27,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .languages import is_language
 from .places import is_county, is_municipality
 from .qualification import at_least, derive_categories, verified_credentials
+from .register import by_number
 from .times import local
 
 AUDITED = ("status", "interpreter_id", "starts_at", "ends_at", "late_cancellation", "billable", "report_state",
@@ -212,7 +213,7 @@ def request_direct(session, booker: User, register_number: int, d: Details, now:
     """Book a chosen interpreter: `requested`, holding the slot at once, until they answer."""
     _require_booker(booker)
     d = check_details(session, d, now, rules)
-    interpreter = session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+    interpreter = by_number(session, register_number)
     if interpreter is None:
         raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
     candidate = _check_can_take(session, interpreter, d.slot(), now)
@@ -330,7 +331,7 @@ def preview_series(session, booker: User, register_number: int, d: Details, ever
     """Which dates of a series the interpreter can take, before anything is sent."""
     _require_booker(booker)
     d = check_details(session, d, now, rules)
-    interpreter = session.scalar(sa.select(Interpreter).where(Interpreter.register_number == register_number))
+    interpreter = by_number(session, register_number)
     if interpreter is None:
         raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
     result = []

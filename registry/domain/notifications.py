@@ -5,6 +5,7 @@ Each message is rendered in the recipient's language from templates/email/<kind>
 line is the subject.
 """
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..database import among, batches
+from ..database import among, among_bound, batches, chunks
 from ..models import Interpreter, OutboxMessage, User
 
 log = logging.getLogger("registry.outbox")
@@ -33,16 +34,20 @@ class Contact:
 def interpreter_contacts(session, interpreter_ids: Iterable[int]) -> dict[int, Contact]:
     """Contacts for many interpreters in a few queries; interpreters with no address are left out."""
     contacts: dict[int, Contact] = {}
-    for batch in batches(session, sorted(set(interpreter_ids))):
-        rows = session.execute(
-            sa.select(Interpreter.id, Interpreter.name, Interpreter.email, User.id, User.email, User.locale)
-            .outerjoin(User, User.interpreter_id == Interpreter.id)
-            .where(among(session, Interpreter.id, batch)))
-        for interpreter_id, name, own_email, user_id, login_email, locale in rows:
+    for batch in chunks(sorted(set(interpreter_ids))):
+        for interpreter_id, name, own_email, user_id, login_email, locale in session.execute(
+                _contacts_statement(), {"ids": batch}):
             email = login_email or own_email
             if email:
                 contacts[interpreter_id] = Contact(email, locale, user_id, name)
     return contacts
+
+
+@functools.cache
+def _contacts_statement() -> sa.Select:
+    """Built once (among_bound): each booking asks it for the interpreter it tells."""
+    return (sa.select(Interpreter.id, Interpreter.name, Interpreter.email, User.id, User.email, User.locale)
+            .outerjoin(User, User.interpreter_id == Interpreter.id).where(among_bound(Interpreter.id, "ids")))
 
 
 def interpreter_contact(session, interpreter_id: int) -> Contact | None:
@@ -58,17 +63,24 @@ def enqueue(session, kind: str, recipient: str, *, event_key: str, locale: str |
     same moment is waited for and skipped, not a unique-key error."""
     row = dict(event_key=event_key, kind=kind, recipient=recipient, user_id=user_id, locale=locale or "nb",
                params=params)
-    new_id = session.scalar(_insert(session).values(**row).on_conflict_do_nothing(index_elements=["event_key"])
-                            .returning(OutboxMessage.id))
+    new_id = session.scalar(_insert_new(session, returning=True), row)
     if new_id is not None and has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
         log_message(OutboxMessage(**row))
     return new_id
 
 
-def _insert(session):
-    """INSERT into the outbox in the database's own dialect, which has ON CONFLICT."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(OutboxMessage.__table__)
+def _insert_new(session, returning: bool = False):
+    """INSERT into the outbox ... ON CONFLICT (event_key) DO NOTHING, in the database's own dialect; with
+    `returning`, RETURNING the new id."""
+    return _insert_new_in(session.get_bind().dialect.name, returning)
+
+
+@functools.cache
+def _insert_new_in(dialect: str, returning: bool):
+    # Built once: each booking queues a message, and building the INSERT again cost CPU on every one.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["event_key"])
+    return stmt.returning(OutboxMessage.id) if returning else stmt
 
 
 def enqueue_many(session, messages: list[dict]) -> int:
@@ -88,7 +100,7 @@ def enqueue_many(session, messages: list[dict]) -> int:
         new = [rows[k] for k in batch if k not in known]
         if new:
             # ON CONFLICT: a message another transaction queued meanwhile is skipped, as enqueue would.
-            session.execute(_insert(session).on_conflict_do_nothing(index_elements=["event_key"]), new)
+            session.execute(_insert_new(session), new)
             queued += new
     if has_app_context() and current_app.config.get("MAIL_LOG_ON_QUEUE"):
         for row in queued:
