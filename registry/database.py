@@ -159,6 +159,16 @@ def _equals_any(element, compiler, **kw):
     return f"{compiler.process(column, **kw)} = ANY ({compiler.process(values, **kw)})"
 
 
+def select_rows(session, stmt, params: dict) -> sa.CursorResult:
+    """A SELECT of columns (no ORM entities) run on the session's connection: in the session's transaction, after
+    its autoflush, as `session.execute` would, but without the ORM's handling of the statement and its result,
+    which cost 0.1 ms of CPU a statement (0.65 against 0.55 ms, PostgreSQL, bench data). For the queries on the
+    hottest paths: the availability search and its candidates' credentials."""
+    if session.autoflush:
+        session.flush()  # pending changes first, as autoflush does; nothing to do when there are none
+    return session.connection().execute(stmt, params)
+
+
 def expire_loaded(session, model, ids, attributes: list[str]) -> None:
     """After a Core statement changed these rows, objects of them already loaded in the session are refreshed
     on next use. Only the identity map is looked at: nothing is loaded for this."""

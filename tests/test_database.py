@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from registry.database import JSON_FROM, among, among_bound, batches, discard, json_object
+from registry.database import JSON_FROM, among, among_bound, batches, discard, json_object, select_rows
 from registry.domain import audit
 from registry.extensions import db
 from registry.models import AuditEntry
@@ -64,6 +64,20 @@ def test_among_bound_runs_one_built_statement_with_any_list_given_at_execution(s
     assert session.scalars(by_text, {"texts": ["12", "nothing", "2999", "7"]}).all() == ["7", "12", "2999"]
     assert session.scalars(by_text, {"texts": [str(n) for n in range(0, 3000, 3)]}).all() == [
         str(n) for n in range(0, 3000, 3)]
+
+
+def test_select_rows_sees_the_sessions_pending_changes_as_session_execute_does(session):
+    """Run on the session's connection, after its autoflush: an entry added and not yet flushed is found, in the
+    same transaction; inside no_autoflush it is not, as with session.execute."""
+    stmt = sa.select(AuditEntry.object_id).where(AuditEntry.action == "test.pending")
+    session.add(AuditEntry(action="test.pending", object_type="test", object_id="first"))
+    assert select_rows(session, stmt, {}).scalars().all() == ["first"]
+    with session.no_autoflush:
+        session.add(AuditEntry(action="test.pending", object_type="test", object_id="second"))
+        assert select_rows(session, stmt, {}).scalars().all() == ["first"]
+    assert sorted(select_rows(session, stmt, {}).scalars()) == ["first", "second"]
+    session.rollback()
+    assert select_rows(session, stmt, {}).scalars().all() == []
 
 
 def test_json_object_writes_true_false_numbers_and_text_as_json(session):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from ..database import select_rows
 from ..models import Absence, Booking, Credential, Interpreter, Qualification, WorkingHours
 from ..models.booking import HOLDING
 from ..models.interpreter import MODALITIES
@@ -196,7 +197,7 @@ def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Ca
     one = narrowing.get("interpreter_id") is not None  # one interpreter holds one category: one query
     for rank in [1] if one else range(1, values["max_rank"] + 1):
         values.update(min_rank=rank, max_rank=values["max_rank"] if one else rank, limit=limit - len(rows))
-        rows += session.execute(stmt, values).all()
+        rows += select_rows(session, stmt, values).all()
         if len(rows) >= limit:
             break
     expiring = _expiring_before(session, [r.id for r in rows if r.may_lapse], slot)

@@ -16,7 +16,7 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..database import among, among_bound, batches, chunks, expire_loaded
+from ..database import among, among_bound, batches, chunks, expire_loaded, select_rows
 from ..models import Credential, Interpreter, Qualification
 
 CATEGORY_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
@@ -86,7 +86,7 @@ def verified_credentials(session, interpreter_ids, language: str | None = None) 
     held: dict[int, list] = defaultdict(list)
     values = {} if language is None else {"language": language}
     for batch in chunks(list(interpreter_ids)):
-        for row in session.execute(_verified_statement(language is not None), {"ids": batch, **values}):
+        for row in select_rows(session, _verified_statement(language is not None), {"ids": batch, **values}):
             held[row.interpreter_id].append(row)
     return held
 
