@@ -87,6 +87,26 @@ def batches(session, items: Sequence, size: int = 1000) -> Iterator[Sequence]:
 JSON_FROM = 100
 
 
+# A text parameter sent without a type (no ::VARCHAR after it): PostgreSQL then reads it as the type it is cast to,
+# and the array is a constant of the plan. Cast from VARCHAR it is a conversion done while the statement runs,
+# again for each row a filter looks at: the expiry job's look for 12,471 queued messages took 8 s so.
+_UNTYPED = sa.types.NullType()
+
+
+def _array_text(values) -> str | None:
+    """PostgreSQL: whole numbers or texts as an array written out ('{1,2,3}', '{"a","b"}'), which the statement casts
+    to the column's array type; None for other values. psycopg turns a Python list into an array element by
+    element, and for the expiry job's lists of 50,000 bookings that took most of the time of sending them: 46-60
+    ms of CPU against 6 ms as text. Texts are quoted, with backslash and double quote escaped, so any text is one
+    element (postgresql.org/docs/current/arrays.html, "Array Value Input")."""
+    kinds = {type(v) for v in values}
+    if kinds == {int}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if kinds == {str}:
+        return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    return None
+
+
 def _as_json(values) -> bool:
     return len(values) >= JSON_FROM and all(type(v) in (int, str) for v in values)
 
@@ -105,6 +125,9 @@ def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
     if len(values) == 1:
         return column == values[0]
     if session.get_bind().dialect.name == "postgresql":
+        text = _array_text(values)
+        if text is not None:
+            return column == sa.any_(sa.cast(sa.bindparam(None, text, type_=_UNTYPED), postgresql.ARRAY(column.type)))
         return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     if _as_json(values):
         listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.String)).table_valued("value")
@@ -113,23 +136,24 @@ def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
 
 
 class _Values(sa.types.TypeDecorator):
-    """A list of values as one parameter: an array on PostgreSQL, a JSON array (text) on SQLite."""
+    """A list of whole numbers or texts as one text parameter: an array written out on PostgreSQL (_array_text),
+    a JSON array on SQLite."""
 
-    impl = sa.String
+    impl = sa.types.NullType  # no ::VARCHAR after the parameter on PostgreSQL (_UNTYPED)
     cache_ok = True
 
     def __init__(self, item_type):
         super().__init__()
         self.item_type = item_type
 
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.ARRAY(self.item_type))
-        return dialect.type_descriptor(sa.String())
-
     def process_bind_param(self, value, dialect):
         values = list(value)
-        return values if dialect.name == "postgresql" else json.dumps(values)
+        if dialect.name != "postgresql":
+            return json.dumps(values)
+        text = _array_text(values) if values else "{}"
+        if text is None:
+            raise TypeError("among_bound takes whole numbers or texts")
+        return text
 
 
 class among_bound(FunctionElement):
@@ -156,7 +180,8 @@ def _in_json_each(element, compiler, **kw):
 @compiles(among_bound, "postgresql")
 def _equals_any(element, compiler, **kw):
     column, values = element.clauses
-    return f"{compiler.process(column, **kw)} = ANY ({compiler.process(values, **kw)})"
+    array = compiler.dialect.type_compiler_instance.process(postgresql.ARRAY(values.type.item_type))
+    return f"{compiler.process(column, **kw)} = ANY (CAST({compiler.process(values, **kw)} AS {array}))"
 
 
 def select_rows(session, stmt, params: dict) -> sa.CursorResult:

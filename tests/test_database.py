@@ -66,6 +66,22 @@ def test_among_bound_runs_one_built_statement_with_any_list_given_at_execution(s
         str(n) for n in range(0, 3000, 3)]
 
 
+def test_among_and_among_bound_take_any_text_as_one_value(session):
+    """Texts go to PostgreSQL as one array written out, so each must stay one element whatever it holds: commas,
+    quotes, backslashes, braces, spaces, an empty text, the word NULL. On SQLite they go as JSON."""
+    odd = ["a,b", 'say "hi"', "back\\slash", "{brace}", "NULL", "", " spaced ", "æøå", "'single'", "\\\"both"]
+    plain = [f"plain {n}" for n in range(200)]
+    session.execute(sa.insert(AuditEntry), [dict(action="test.odd", object_type="test", object_id=t)
+                                            for t in odd + plain])
+    by_bound = sa.select(AuditEntry.object_id).where(among_bound(AuditEntry.object_id, "texts"),
+                                                     AuditEntry.action == "test.odd")
+    for wanted in (odd, odd[:2], odd + plain, ["a", "b", "say"]):
+        expected = sorted(t for t in wanted if t in odd + plain)
+        assert sorted(session.scalars(sa.select(AuditEntry.object_id).where(
+            among(session, AuditEntry.object_id, wanted), AuditEntry.action == "test.odd"))) == expected
+        assert sorted(session.scalars(by_bound, {"texts": wanted})) == expected
+
+
 def test_select_rows_sees_the_sessions_pending_changes_as_session_execute_does(session):
     """Run on the session's connection, after its autoflush: an entry added and not yet flushed is found, in the
     same transaction; inside no_autoflush it is not, as with session.execute."""
