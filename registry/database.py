@@ -166,6 +166,8 @@ class among_bound(FunctionElement):
     inherit_cache = True
     name = "among_bound"
     type = sa.Boolean()
+    # A condition as it stands: without this SQLite gets `... IN (...) = 1`, for which it uses no index on the column.
+    _is_implicitly_boolean = True
 
     def __init__(self, column, name: str):
         super().__init__(column, sa.bindparam(name, type_=_Values(column.type)))
