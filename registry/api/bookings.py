@@ -140,8 +140,9 @@ def create_booking():
         municipality=data["municipality"], meeting_url=data["meeting_url"], description=data["description"],
         gender_preference=data["gender_preference"], reference=data["reference"],
         contact_name=data["contact_name"], contact_phone=data["contact_phone"])
-    fingerprint = hashlib.sha256(f"{d.fingerprint()}|{data['interpreter'] or ''}".encode()).hexdigest()
+    fingerprint = None  # only a request with a key is remembered, and compared with one repeating it
     if key is not None:
+        fingerprint = hashlib.sha256(f"{d.fingerprint()}|{data['interpreter'] or ''}".encode()).hexdigest()
         _wait_for_same_key(key)
         earlier = _booked_with(key)
         if earlier is not None:
@@ -158,7 +159,7 @@ def create_booking():
     return _done(made, 201, {"Location": location("api.get_booking", id=made.id)})
 
 
-def _book(data: dict, d: rules.Details, key: str | None, fingerprint: str) -> Booking:
+def _book(data: dict, d: rules.Details, key: str | None, fingerprint: str | None) -> Booking:
     user, now = current(), clock.now()
     stamp = _KEY_OF_NEW_BOOKING.set((user.agency_id, key, fingerprint) if key is not None else None)
     try:

@@ -9,7 +9,7 @@ import hashlib
 import json
 import secrets
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -83,7 +83,9 @@ class Details:
                     municipality=self.municipality, gender=self.gender_preference)
 
     def fingerprint(self) -> str:
-        values = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+        # The fields as they are (all texts, times or None), not asdict's deep copies of them.
+        values = {f.name: (v.isoformat() if isinstance(v := getattr(self, f.name), datetime) else v)
+                  for f in fields(self)}
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
