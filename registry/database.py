@@ -87,28 +87,24 @@ def batches(session, items: Sequence, size: int = 1000) -> Iterator[Sequence]:
 JSON_FROM = 100
 
 
-# A text parameter sent without a type (no ::VARCHAR after it): PostgreSQL then reads it as the type it is cast to,
-# and the array is a constant of the plan. Cast from VARCHAR it is a conversion done while the statement runs,
-# again for each row a filter looks at: the expiry job's look for 12,471 queued messages took 8 s so.
-_UNTYPED = sa.types.NullType()
-
-
-def _array_text(values) -> str | None:
-    """PostgreSQL: whole numbers or texts as an array written out ('{1,2,3}', '{"a","b"}'), which the statement casts
-    to the column's array type; None for other values. psycopg turns a Python list into an array element by
+def _array_text(values: list) -> str:
+    """PostgreSQL: whole numbers or texts (_one_parameter) as an array written out ('{1,2,3}', '{"a","b"}'), which the
+    statement casts to the column's array type. psycopg turns a Python list into an array element by
     element, and for the expiry job's lists of 50,000 bookings that took most of the time of sending them: 46-60
     ms of CPU against 6 ms as text. Texts are quoted, with backslash and double quote escaped, so any text is one
     element (postgresql.org/docs/current/arrays.html, "Array Value Input")."""
-    kinds = {type(v) for v in values}
-    if kinds == {int}:
-        return "{" + ",".join(map(str, values)) + "}"
-    if kinds == {str}:
+    if values and type(values[0]) is str:
         return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
-    return None
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _one_parameter(values) -> bool:
+    """Whole numbers only or texts only: what `_Values` sends as one parameter."""
+    return {type(v) for v in values} in ({int}, {str})
 
 
 def _as_json(values) -> bool:
-    return len(values) >= JSON_FROM and all(type(v) in (int, str) for v in values)
+    return len(values) >= JSON_FROM and _one_parameter(values)
 
 
 def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
@@ -124,22 +120,23 @@ def among(session, column, values: Sequence) -> sa.ColumnElement[bool]:
     values = list(values)
     if len(values) == 1:
         return column == values[0]
-    if session.get_bind().dialect.name == "postgresql":
-        text = _array_text(values)
-        if text is not None:
-            return column == sa.any_(sa.cast(sa.bindparam(None, text, type_=_UNTYPED), postgresql.ARRAY(column.type)))
+    postgresql_ = session.get_bind().dialect.name == "postgresql"
+    if _as_json(values) or postgresql_ and _one_parameter(values):
+        return _InValues(column, sa.bindparam(None, values, type_=_Values(column.type)))
+    if postgresql_:  # dates and other values: an array psycopg builds
         return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    if _as_json(values):
-        listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.String)).table_valued("value")
-        return column.in_(sa.select(listed.c.value))
     return column.in_(values)
 
 
 class _Values(sa.types.TypeDecorator):
     """A list of whole numbers or texts as one text parameter: an array written out on PostgreSQL (_array_text),
-    a JSON array on SQLite."""
+    a JSON array on SQLite.
 
-    impl = sa.types.NullType  # no ::VARCHAR after the parameter on PostgreSQL (_UNTYPED)
+    Sent without a type (no ::VARCHAR after it), so PostgreSQL reads it as the array type it is cast to and the
+    array is a constant of the plan. Cast from VARCHAR it is a conversion done while the statement runs, again
+    for each row a filter looks at: the expiry job's look for 12,471 queued messages took 8 s so."""
+
+    impl = sa.types.NullType
     cache_ok = True
 
     def __init__(self, item_type):
@@ -148,38 +145,41 @@ class _Values(sa.types.TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         values = list(value)
-        if dialect.name != "postgresql":
-            return json.dumps(values)
-        text = _array_text(values) if values else "{}"
-        if text is None:
-            raise TypeError("among_bound takes whole numbers or texts")
-        return text
+        if values and not _one_parameter(values):
+            raise TypeError("a list sent as one parameter holds whole numbers only or texts only")
+        return _array_text(values) if dialect.name == "postgresql" else json.dumps(values)
 
 
-class among_bound(FunctionElement):
-    """`column IN` the whole numbers or texts given at execution as the parameter `name`, in a statement that is
-    built once and run many times: `column = ANY(array)` on PostgreSQL, `column IN (SELECT value FROM json_each(?))`
-    on SQLite. `among` takes its values while the statement is built, so a statement that uses it is built, and its
-    cache key worked out, on each call; for a query on a hot path that cost more CPU than running it. (The
-    availability search's credentials of its candidates: 0.81 against 0.53 ms a query, PostgreSQL, bench data.)"""
+class _InValues(FunctionElement):
+    """`column IN` a list sent as one parameter (_Values): `column = ANY(CAST(? AS type[]))` on PostgreSQL,
+    `column IN (SELECT value FROM json_each(?))` on SQLite. What `among` and `among_bound` both write."""
 
     inherit_cache = True
-    name = "among_bound"
+    name = "in_values"
     type = sa.Boolean()
     # A condition as it stands: without this SQLite gets `... IN (...) = 1`, for which it uses no index on the column.
     _is_implicitly_boolean = True
 
-    def __init__(self, column, name: str):
-        super().__init__(column, sa.bindparam(name, type_=_Values(column.type)))
+    def __init__(self, column, values: sa.BindParameter):
+        super().__init__(column, values)
 
 
-@compiles(among_bound)
+def among_bound(column, name: str) -> sa.ColumnElement[bool]:
+    """`column IN` the whole numbers or texts given at execution as the parameter `name`, in a statement that is
+    built once and run many times. `among` takes its values while the statement is built, so a statement that uses
+    it is built, and its cache key worked out, on each call; for a query on a hot path that cost more CPU than
+    running it. (The availability search's credentials of its candidates: 0.81 against 0.53 ms a query,
+    PostgreSQL, bench data.)"""
+    return _InValues(column, sa.bindparam(name, type_=_Values(column.type)))
+
+
+@compiles(_InValues)
 def _in_json_each(element, compiler, **kw):
     column, values = element.clauses
     return f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(values, **kw)}))"
 
 
-@compiles(among_bound, "postgresql")
+@compiles(_InValues, "postgresql")
 def _equals_any(element, compiler, **kw):
     column, values = element.clauses
     array = compiler.dialect.type_compiler_instance.process(postgresql.ARRAY(values.type.item_type))
