@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from registry.database import chunks, writing
+from registry.database import chunks, listening, writing
 from registry.domain.clock import now, oslo_date
 from registry.extensions import db
 from registry.jobs import runner
@@ -130,13 +130,8 @@ def statement_time(engine):
         spent["seconds"] += time.perf_counter() - started.pop()
         spent["statements"] += 1
 
-    sa.event.listen(engine, "before_cursor_execute", before)
-    sa.event.listen(engine, "after_cursor_execute", after)
-    try:
+    with listening(engine, before_cursor_execute=before, after_cursor_execute=after):
         yield spent
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
-        sa.event.remove(engine, "after_cursor_execute", after)
 
 
 def measure(rounds: int = 3) -> dict:

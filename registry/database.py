@@ -186,6 +186,19 @@ def _equals_any(element, compiler, **kw):
     return f"{compiler.process(column, **kw)} = ANY (CAST({compiler.process(values, **kw)} AS {array}))"
 
 
+@contextmanager
+def listening(target, **handlers) -> Iterator[None]:
+    """SQLAlchemy event handlers on `target` (an engine, say) for the block only, by event name:
+    `with listening(engine, before_cursor_execute=note): ...`. For the bench's and the tests' watching."""
+    for name, handler in handlers.items():
+        sa.event.listen(target, name, handler)
+    try:
+        yield
+    finally:
+        for name, handler in handlers.items():
+            sa.event.remove(target, name, handler)
+
+
 def select_rows(session, stmt, params: dict) -> sa.CursorResult:
     """A SELECT of columns (no ORM entities) run on the session's connection: in the session's transaction, after
     its autoflush, as `session.execute` would, but without the ORM's handling of the statement and its result,

@@ -6,8 +6,7 @@ from contextlib import contextmanager
 from datetime import date
 from types import SimpleNamespace
 
-import sqlalchemy as sa
-
+from registry.database import listening
 from registry.domain import qualification
 from registry.domain.interpreters import create_interpreter
 from registry.models import Credential
@@ -80,13 +79,8 @@ def write_lock_probe(engine, reads: str) -> Iterator[SimpleNamespace]:
             finally:
                 other.close()
 
-    sa.event.listen(engine, "begin", note_begin)
-    sa.event.listen(engine, "before_cursor_execute", probe)
-    try:
+    with listening(engine, begin=note_begin, before_cursor_execute=probe):
         yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", probe)
-        sa.event.remove(engine, "begin", note_begin)
 
 
 @contextmanager
@@ -97,8 +91,5 @@ def rollbacks(engine) -> Iterator[list]:
     def note(_conn):
         seen.append("rollback")
 
-    sa.event.listen(engine, "rollback", note)
-    try:
+    with listening(engine, rollback=note):
         yield seen
-    finally:
-        sa.event.remove(engine, "rollback", note)

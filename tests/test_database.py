@@ -5,7 +5,16 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from registry.database import JSON_FROM, among, among_bound, batches, discard, json_object, select_rows
+from registry.database import (
+    JSON_FROM,
+    among,
+    among_bound,
+    batches,
+    discard,
+    json_object,
+    listening,
+    select_rows,
+)
 from registry.domain import audit
 from registry.extensions import db
 from registry.models import AuditEntry
@@ -110,6 +119,15 @@ def test_select_rows_sees_the_sessions_pending_changes_as_session_execute_does(s
     assert sorted(select_rows(session, stmt, {}).scalars()) == ["first", "second"]
     session.rollback()
     assert select_rows(session, stmt, {}).scalars().all() == []
+
+
+def test_listening_hears_the_engines_statements_inside_the_block_only(session):
+    heard = []
+    engine = session.get_bind()
+    with listening(engine, before_cursor_execute=lambda *args: heard.append(args[2])):
+        session.execute(sa.text("SELECT 'inside'"))
+    session.execute(sa.text("SELECT 'outside'"))
+    assert [s for s in heard if s.startswith("SELECT")] == ["SELECT 'inside'"]
 
 
 def test_json_object_writes_true_false_numbers_and_text_as_json(session):
