@@ -27,7 +27,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .languages import is_language
 from .places import is_county, is_municipality
 from .qualification import at_least, derive_categories, verified_credentials
-from .register import by_number
+from .register import by_number, by_number_with_contact
 from .times import local
 
 AUDITED = ("status", "interpreter_id", "starts_at", "ends_at", "late_cancellation", "billable", "report_state",
@@ -215,7 +215,7 @@ def request_direct(session, booker: User, register_number: int, d: Details, now:
     """Book a chosen interpreter: `requested`, holding the slot at once, until they answer."""
     _require_booker(booker)
     d = check_details(session, d, now, rules)
-    interpreter = by_number(session, register_number)
+    interpreter, contact = by_number_with_contact(session, register_number)
     if interpreter is None:
         raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
     candidate = _check_can_take(session, interpreter, d.slot(), now)
@@ -227,7 +227,7 @@ def request_direct(session, booker: User, register_number: int, d: Details, now:
                            warn_credential_expires=candidate.credential_expires_before_start)
     _insert_holding(session, booking)
     _log(session, booker, booking, "booking.requested", None)
-    _tell_interpreter(session, booking, "booking_requested")
+    _tell_interpreter(session, booking, "booking_requested", contact=contact)
     return booking
 
 
@@ -783,10 +783,15 @@ def _booker_message(session, booking: Booking, kind: str, key: str | None = None
                 locale=booker.locale, user_id=booker.id, name=booker.name, **message_params(booking))
 
 
+# `contact` when the caller has it already (register.by_number_with_contact); None there means no address.
+_LOOK_UP = object()
+
+
 def _interpreter_message(session, booking: Booking, kind: str, interpreter_id: int | None = None,
-                         key: str | None = None) -> dict | None:
+                         key: str | None = None, contact=_LOOK_UP) -> dict | None:
     interpreter_id = interpreter_id or booking.interpreter_id
-    contact = notifications.interpreter_contact(session, interpreter_id)
+    if contact is _LOOK_UP:
+        contact = notifications.interpreter_contact(session, interpreter_id)
     if contact is None:
         return None
     return dict(kind=kind, recipient=contact.email, event_key=key or f"{kind}:{booking.id}:{interpreter_id}:"
@@ -801,7 +806,7 @@ def _tell_booker(session, booking: Booking, kind: str, key: str | None = None) -
 
 
 def _tell_interpreter(session, booking: Booking, kind: str, interpreter_id: int | None = None,
-                      key: str | None = None) -> None:
-    message = _interpreter_message(session, booking, kind, interpreter_id, key)
+                      key: str | None = None, contact=_LOOK_UP) -> None:
+    message = _interpreter_message(session, booking, kind, interpreter_id, key, contact)
     if message:
         notifications.enqueue(session, **message)

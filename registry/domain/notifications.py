@@ -31,23 +31,35 @@ class Contact:
     name: str
 
 
+def contact_from(name: str, own_email: str | None, user_id: int | None, login_email: str | None,
+                 locale: str | None) -> Contact | None:
+    """The contact from an interpreter's name and address and their login's columns (with_login); None when
+    there is no address at all."""
+    email = login_email or own_email
+    return Contact(email, locale, user_id, name) if email else None
+
+
+def with_login(stmt: sa.Select) -> sa.Select:
+    """A SELECT of interpreters, with their login's id, address and language added (None without a login)."""
+    return stmt.add_columns(User.id, User.email, User.locale).outerjoin(User, User.interpreter_id == Interpreter.id)
+
+
 def interpreter_contacts(session, interpreter_ids: Iterable[int]) -> dict[int, Contact]:
     """Contacts for many interpreters in a few queries; interpreters with no address are left out."""
     contacts: dict[int, Contact] = {}
     for batch in chunks(sorted(set(interpreter_ids))):
-        for interpreter_id, name, own_email, user_id, login_email, locale in session.execute(
-                _contacts_statement(), {"ids": batch}):
-            email = login_email or own_email
-            if email:
-                contacts[interpreter_id] = Contact(email, locale, user_id, name)
+        for interpreter_id, name, own_email, *login in session.execute(_contacts_statement(), {"ids": batch}):
+            contact = contact_from(name, own_email, *login)
+            if contact is not None:
+                contacts[interpreter_id] = contact
     return contacts
 
 
 @functools.cache
 def _contacts_statement() -> sa.Select:
-    """Built once (among_bound): each booking asks it for the interpreter it tells."""
-    return (sa.select(Interpreter.id, Interpreter.name, Interpreter.email, User.id, User.email, User.locale)
-            .outerjoin(User, User.interpreter_id == Interpreter.id).where(among_bound(Interpreter.id, "ids")))
+    """Built once (among_bound): jobs ask it for many interpreters, sanctions and decisions for one."""
+    return with_login(sa.select(Interpreter.id, Interpreter.name, Interpreter.email)).where(
+        among_bound(Interpreter.id, "ids"))
 
 
 def interpreter_contact(session, interpreter_id: int) -> Contact | None:

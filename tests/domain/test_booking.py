@@ -66,6 +66,29 @@ def _agency(session):
     return create_agency(session, "889640782", "NAV Testby", "nav", "03")
 
 
+def test_direct_request_writes_to_the_interpreters_login_in_its_language(session, world):
+    """The request is told where the interpreter reads it: their login's address and language, not the address
+    in the register (read with the interpreter, register.by_number_with_contact)."""
+    world["omar"].email = "omar.register@example.no"
+    world["omar_login"].locale = "nn"
+    working(session, world["omar"])
+    made = b.request_direct(session, world["booker"], world["omar"].register_number, details(), NOW, RULES)
+    session.commit()
+    message = session.scalars(sa.select(OutboxMessage)).one()
+    assert (message.kind, message.recipient, message.locale, message.user_id) == (
+        "booking_requested", "omar@example.no", "nn", world["omar_login"].id)
+    assert message.params["booking_id"] == made.id
+
+
+def test_direct_request_to_an_interpreter_without_any_address_is_booked_untold(session, world):
+    quiet = interpreter(session, "Ali Quiet", credentials=A, today=NOW.date(), email=None)
+    working(session, quiet)
+    made = b.request_direct(session, world["booker"], quiet.register_number, details(), NOW, RULES)
+    session.commit()
+    assert made.status == "requested" and made.interpreter_id == quiet.id
+    assert session.scalars(sa.select(OutboxMessage)).all() == []
+
+
 def test_direct_request_holds_the_slot_and_tells_the_interpreter(session, world):
     made = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
     session.commit()
