@@ -470,6 +470,14 @@ class Plan:
                      links[rng.randrange(len(links))] if modality == "video" else None,
                      respond_by, late, billable, 0, unqualified, report, created, created))
 
+    def qualification_rows_final(self):
+        """The qualifications with their interpreter's last booking (known once the bookings are made), as the
+        database's triggers keep them (migration 0009)."""
+        people = {person.id: person for person in self.people}
+        for interpreter_id, language, category, rank, county in self.qualification_rows:
+            last = people[interpreter_id].last_booked
+            yield interpreter_id, language, category, rank, county, last is not None, last
+
     def interpreter_rows_final(self):
         for row, person in zip(self.interpreter_rows, self.people, strict=True):
             row[16] = person.last_booked
@@ -519,7 +527,8 @@ def generate(t: targets.Target, *, seed: int = SEED, analyze_sqlite: bool = Fals
                                                     "starts_on", "ends_on", "created_at"), plan.sanction_rows)
     counts["credentials"] = loader.load("credentials", CREDENTIAL_COLUMNS, plan.credential_rows())
     counts["qualifications"] = loader.load("qualifications", ("interpreter_id", "language_code", "category",
-                                                              "rank", "county_number"), plan.qualification_rows)
+                                                              "rank", "county_number", "booked", "last_booked_at"),
+                                           plan.qualification_rows_final())
     log(f"  all rows loaded ({time.perf_counter() - started:.0f} s); building indexes and constraints")
     loader.resume()
     checks = loader.validate()

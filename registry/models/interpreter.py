@@ -79,9 +79,12 @@ class Qualification(db.Model):
     __table_args__ = (
         sa.CheckConstraint(in_list("category", CATEGORIES), name="category"),
         sa.CheckConstraint("rank BETWEEN 1 AND 5", name="rank"),
-        # Search within a language walks this index in category order; within a language and county, the next.
-        sa.Index("ix_qualifications_language_rank", "language_code", "rank", "interpreter_id"),
-        sa.Index("ix_qualifications_language_county_rank", "language_code", "county_number", "rank", "interpreter_id"),
+        # Search within a language walks this index in the ranking's order (category, never booked first, then
+        # least recently booked); within a language and county, the next. See domain.availability._statement.
+        sa.Index("ix_qualifications_language_rank", "language_code", "rank", "booked", "last_booked_at",
+                 "interpreter_id"),
+        sa.Index("ix_qualifications_language_county_rank", "language_code", "county_number", "rank", "booked",
+                 "last_booked_at", "interpreter_id"),
     )
 
     interpreter_id: so.Mapped[int] = so.mapped_column(
@@ -93,6 +96,12 @@ class Qualification(db.Model):
     rank: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     # The interpreter's county, copied by the database (QUALIFICATION_COUNTY_TRIGGERS): never set it here.
     county_number: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    # Whether and when the interpreter was last booked, copied by the database (QUALIFICATION_BOOKED_TRIGGERS): never
+    # set them here. With them in the index the search reads a language's holders in the order it ranks them and
+    # stops when the page is full. `booked` puts the never-booked first on both databases: an index cannot hold
+    # NULLs first on SQLite, and PostgreSQL's ascending order puts them last.
+    booked: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    last_booked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     interpreter: so.Mapped[Interpreter] = so.relationship(back_populates="qualifications")
 
@@ -138,6 +147,60 @@ QUALIFICATION_COUNTY_TRIGGERS = {
             "DROP TRIGGER IF EXISTS interpreter_county_moves",
             "DROP TRIGGER IF EXISTS qualification_county_kept",
             "DROP TRIGGER IF EXISTS qualification_county",
+        ],
+    },
+}
+
+
+# qualifications.booked and last_booked_at follow interpreters.last_booked_at, whatever writes either table
+# (migration 0009), as the county does above.
+QUALIFICATION_BOOKED_TRIGGERS = {
+    "postgresql": {
+        "create": [
+            "CREATE FUNCTION qualification_booked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "NEW.last_booked_at := (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id); "
+            "NEW.booked := NEW.last_booked_at IS NOT NULL; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER qualification_booked BEFORE INSERT OR UPDATE OF interpreter_id, booked, last_booked_at "
+            "ON qualifications FOR EACH ROW EXECUTE FUNCTION qualification_booked()",
+            "CREATE FUNCTION interpreter_booked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE qualifications SET last_booked_at = NEW.last_booked_at, booked = NEW.last_booked_at IS NOT NULL "
+            "WHERE interpreter_id = NEW.id; "
+            "RETURN NULL; END $$",
+            "CREATE TRIGGER interpreter_booked AFTER UPDATE OF last_booked_at ON interpreters FOR EACH ROW "
+            "WHEN (OLD.last_booked_at IS DISTINCT FROM NEW.last_booked_at) EXECUTE FUNCTION interpreter_booked()",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_booked ON interpreters",
+            "DROP FUNCTION IF EXISTS interpreter_booked()",
+            "DROP TRIGGER IF EXISTS qualification_booked ON qualifications",
+            "DROP FUNCTION IF EXISTS qualification_booked()",
+        ],
+    },
+    "sqlite": {
+        "create": [
+            "CREATE TRIGGER qualification_booked AFTER INSERT ON qualifications BEGIN "
+            "UPDATE qualifications SET "
+            "last_booked_at = (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id), "
+            "booked = (SELECT last_booked_at IS NOT NULL FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER qualification_booked_kept AFTER UPDATE OF interpreter_id, booked, last_booked_at "
+            "ON qualifications "
+            "WHEN NEW.last_booked_at IS NOT (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id) "
+            "OR NEW.booked IS NOT (NEW.last_booked_at IS NOT NULL) "
+            "BEGIN UPDATE qualifications SET "
+            "last_booked_at = (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id), "
+            "booked = (SELECT last_booked_at IS NOT NULL FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER interpreter_booked AFTER UPDATE OF last_booked_at ON interpreters "
+            "WHEN OLD.last_booked_at IS NOT NEW.last_booked_at BEGIN "
+            "UPDATE qualifications SET last_booked_at = NEW.last_booked_at, booked = NEW.last_booked_at IS NOT NULL "
+            "WHERE interpreter_id = NEW.id; END",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_booked",
+            "DROP TRIGGER IF EXISTS qualification_booked_kept",
+            "DROP TRIGGER IF EXISTS qualification_booked",
         ],
     },
 }

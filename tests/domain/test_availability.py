@@ -5,9 +5,12 @@ query (registry/domain/availability.py), so the order is asserted here, not just
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from registry.database import listening
+from registry.domain import qualification
 from registry.domain.availability import Slot, availability_of, find_available
-from registry.models import Absence, Booking, WorkingHours
+from registry.models import Absence, Booking, Credential, Qualification, WorkingHours
 from tests.helpers import interpreter, user
 
 TODAY = date(2027, 3, 1)
@@ -133,3 +136,69 @@ def test_a_search_in_a_county_follows_an_interpreter_who_moves(session, ranked):
     session.commit()
     assert session.scalar(sa.select(Qualification.county_number).where(
         Qualification.interpreter_id == ranked["Cyd Never"].id, Qualification.language_code == "so")) == "46"
+
+
+def _copies(session, someone) -> set:
+    return set(session.execute(sa.select(Qualification.language_code, Qualification.booked,
+                                         Qualification.last_booked_at)
+                               .where(Qualification.interpreter_id == someone.id)).all())
+
+
+def test_qualifications_follow_when_their_interpreter_was_last_booked(session):
+    """The search ranks by the qualifications' copy of the interpreter's last booking (migration 0009); the
+    database keeps it, whoever writes either table: a booking accepted, a qualification made later, a correction."""
+    someone = person(session, "Cyd Never")
+    assert _copies(session, someone) == {("ar", False, None)}
+    lately = datetime(2027, 2, 20, 10, 30, tzinfo=UTC)
+    someone.last_booked_at = lately
+    session.commit()
+    assert _copies(session, someone) == {("ar", True, lately)}
+    session.add(Credential(interpreter_id=someone.id, type="authorisation", language_code="so", state="verified",
+                           issued_on=date(2020, 1, 1)))
+    session.flush()
+    qualification.recompute(session, [someone.id], TODAY)
+    session.commit()
+    assert _copies(session, someone) == {("ar", True, lately), ("so", True, lately)}
+    session.execute(sa.update(Qualification).where(Qualification.interpreter_id == someone.id)
+                    .values(booked=False, last_booked_at=None))  # written by mistake: put right by the database
+    session.commit()
+    assert _copies(session, someone) == {("ar", True, lately), ("so", True, lately)}
+    someone.last_booked_at = None
+    session.commit()
+    assert _copies(session, someone) == {("ar", False, None), ("so", False, None)}
+
+
+def _search_plans(session, **slot) -> list[str]:
+    """The plan of each search statement find_available runs for the slot."""
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if "working_hours" in statement:
+            seen.append((statement, parameters))
+
+    with listening(session.get_bind(), before_cursor_execute=before):
+        names(session, **slot)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    plans = []
+    for statement, parameters in seen:
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+        rows = session.connection().exec_driver_sql(explain + statement, parameters).all()
+        plans.append("\n".join(str(row[-1]) for row in rows))
+    return plans
+
+
+def test_a_search_without_a_place_reads_the_holders_in_ranking_order_and_sorts_nothing(session, ranked):
+    """Video and phone, or a county and no municipality: the holders come from the qualifications' index in the
+    order the search ranks them, so the database stops when the page is full instead of sorting every holder of a
+    popular language. On PostgreSQL with sequential scans off: on a handful of rows it would rightly read the
+    tables whole."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    for slot in (dict(), dict(modality="onsite", county="46"), dict(modality="phone", gender="female")):
+        plans = _search_plans(session, **slot)
+        assert plans, slot
+        for plan in plans:
+            assert "TEMP B-TREE" not in plan and "Sort" not in plan, (slot, plan)
+            assert "ix_qualifications_language" in plan, (slot, plan)
+    # With a municipality nearness orders the holders, and the database sorts them (SQLite, one category at a time).
+    assert any("TEMP B-TREE" in plan or "Sort" in plan for plan in _search_plans(session, municipality="4601"))
