@@ -49,12 +49,13 @@ def reading() -> Iterator[None]:
 
 
 @contextmanager
-def caller_read_apart(session) -> Iterator[bool]:
-    """Around reading who is asking (an API token, a login) at the start of a request. On SQLite a request that
-    writes reads it in a read transaction of its own, which the caller ends with `commit_read` before the
-    request's own work begins: a write transaction there holds the one write lock from its BEGIN, so every other
-    writer would wait for this read too. Yields whether it is read apart; on PostgreSQL, where writers do not queue
-    at BEGIN, it is read in the request's own transaction (apart, the extra COMMIT and BEGIN cost 3%)."""
+def read_apart(session) -> Iterator[bool]:
+    """Around what a request that writes reads before its writing begins: who is asking (an API token, a login),
+    and what a direct booking checks first (booking.choose). On SQLite it is read in a read transaction of its
+    own, which the caller ends with `commit_read` before the request's own work begins: a write transaction there
+    holds the one write lock from its BEGIN, so every other writer would wait for these reads too. Yields whether
+    it is read apart; on PostgreSQL, where writers do not queue at BEGIN, it is read in the request's own
+    transaction (apart, the extra COMMIT and BEGIN cost 3%)."""
     apart = (has_request_context() and request.method not in SAFE_METHODS
              and session.get_bind().dialect.name == "sqlite")
     with reading() if apart else nullcontext():

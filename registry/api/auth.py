@@ -13,7 +13,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from ..access import ACCESS_ATTRIBUTE
-from ..database import SAFE_METHODS, caller_read_apart, commit_read, discard, writing
+from ..database import SAFE_METHODS, commit_read, discard, read_apart, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db
 from ..labels import ROLE
@@ -41,12 +41,12 @@ def rate_limit_key() -> str:
 def _lookup(value: str) -> User | None:
     """The token's user. A changed `last_used_at` is saved apart, so a GET stays a read transaction.
 
-    A request that writes reads its token apart on SQLite (database.caller_read_apart): under the bench's booking
+    A request that writes reads its token apart on SQLite (database.read_apart): under the bench's booking
     load the bookings had been written one at a time with 1.26 of 2 cores busy, and this took them from 170 to 203
     a second."""
     now = clock.now()
     writes = request.method not in SAFE_METHODS
-    with caller_read_apart(db.session) as apart:
+    with read_apart(db.session) as apart:
         user = accounts.user_for_api_token(db.session, value, now)
         if user is None or not db.session.dirty:
             if apart:

@@ -9,7 +9,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from .. import paging
-from ..database import discard
+from ..database import commit_read, discard, read_apart
 from ..domain import booking as rules
 from ..domain import clock
 from ..domain.availability import find_available
@@ -164,7 +164,14 @@ def _book(data: dict, d: rules.Details, key: str | None, fingerprint: str | None
     stamp = _KEY_OF_NEW_BOOKING.set((user.agency_id, key, fingerprint) if key is not None else None)
     try:
         if data["interpreter"]:
-            return rules.request_direct(db.session, user, int(data["interpreter"]), d, now, _rules())
+            number = int(data["interpreter"])
+            # The interpreter is found and checked before the booking's write transaction (on SQLite in a read of
+            # its own, database.read_apart), so the write lock is held for the free-slot check and the writes only.
+            with read_apart(db.session) as apart:
+                chosen = rules.choose(db.session, user, number, d, now, _rules())
+                if apart:
+                    commit_read(db.session())
+            return rules.request_direct(db.session, user, number, d, now, _rules(), chosen=chosen)
         return rules.create_open(db.session, user, d, now, _rules())
     finally:
         _KEY_OF_NEW_BOOKING.reset(stamp)

@@ -7,7 +7,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from ..database import SAFE_METHODS, caller_read_apart, commit_read, discard, writing
+from ..database import SAFE_METHODS, commit_read, discard, read_apart, writing
 from ..domain import accounts, audit, clock
 from ..extensions import db, login_manager
 from ..models import User, UserSession
@@ -24,8 +24,8 @@ def _timeouts():
 
 def load_user(user_id: str):
     """The logged-in user of this request's session record, or None when it has ended, timed out or is not theirs.
-    A request that writes reads it apart on SQLite (database.caller_read_apart), as the API reads its token."""
-    with caller_read_apart(db.session) as apart:
+    A request that writes reads it apart on SQLite (database.read_apart), as the API reads its token."""
+    with read_apart(db.session) as apart:
         user, bookkeeping = _logged_in(user_id)
         if apart and bookkeeping is None:
             commit_read(db.session())
@@ -55,13 +55,13 @@ def _logged_in(user_id: str):
     return user, None
 
 
-def _write_apart(statement, read_apart: bool = False) -> None:
+def _write_apart(statement, login_read_apart: bool = False) -> None:
     """Session bookkeeping in a short write transaction of its own, even during a GET.
 
     On SQLite a read transaction that later writes can fail at once if another connection wrote in
     between; a separate transaction begun IMMEDIATE waits its turn instead. A write request that read its
     login apart (load_user) writes it apart too; otherwise in the request's own write transaction."""
-    if request.method not in SAFE_METHODS and not read_apart:
+    if request.method not in SAFE_METHODS and not login_read_apart:
         db.session.execute(statement)  # the request's own write transaction, begun IMMEDIATE
         return
     discard(db.session())  # nothing was written yet (a GET, or the login read apart): no ROLLBACK, see discard

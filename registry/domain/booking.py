@@ -210,15 +210,36 @@ def respond_by(starts_at: datetime, now: datetime, rules: Rules) -> datetime:
     return min(now + timedelta(hours=rules.respond_hours), now + (starts_at - now) / 2)
 
 
-def request_direct(session, booker: User, register_number: int, d: Details, now: datetime, rules: Rules,
-                   series_id: str | None = None) -> Booking:
-    """Book a chosen interpreter: `requested`, holding the slot at once, until they answer."""
+@dataclass(frozen=True)
+class Chosen:
+    """A direct request's details, checked, and its interpreter, who may take such work (choose)."""
+
+    details: Details
+    interpreter: Interpreter
+    contact: notifications.Contact | None
+
+
+def choose(session, booker: User, register_number: int, d: Details, now: datetime, rules: Rules) -> Chosen:
+    """The first half of request_direct: the details checked, and the interpreter found, active, qualified and
+    working this way; otherwise the first reason why not. It writes nothing, so a caller may run it in a read
+    transaction of its own before the booking's (on SQLite the write lock is then held for the second half only;
+    that half asks again, in one query, whether the interpreter is active, qualified, working this way and free)."""
     _require_booker(booker)
     d = check_details(session, d, now, rules)
     interpreter, contact = by_number_with_contact(session, register_number)
     if interpreter is None:
         raise InvalidInput(_l("No interpreter has register number %(number)s.", number=register_number), "interpreter")
-    candidate = _check_can_take(session, interpreter, d.slot(), now)
+    _check_may_take(session, interpreter, d.slot(), now)
+    return Chosen(d, interpreter, contact)
+
+
+def request_direct(session, booker: User, register_number: int, d: Details, now: datetime, rules: Rules,
+                   series_id: str | None = None, chosen: Chosen | None = None) -> Booking:
+    """Book a chosen interpreter: `requested`, holding the slot at once, until they answer. `chosen` is what
+    `choose` answered for these arguments, when the caller ran it apart."""
+    chosen = chosen or choose(session, booker, register_number, d, now, rules)
+    d, interpreter = chosen.details, chosen.interpreter
+    candidate = _check_free(session, interpreter, d.slot())
     # The interpreter object itself, not only the id: the answer names them, and with only the id the session may
     # have let the object go by then (it holds objects weakly) and would read the row again.
     booking = _new_booking(booker, d, "requested", now, interpreter_id=interpreter.id, interpreter=interpreter,
@@ -227,12 +248,18 @@ def request_direct(session, booker: User, register_number: int, d: Details, now:
                            warn_credential_expires=candidate.credential_expires_before_start)
     _insert_holding(session, booking)
     _log(session, booker, booking, "booking.requested", None)
-    _tell_interpreter(session, booking, "booking_requested", contact=contact)
+    _tell_interpreter(session, booking, "booking_requested", contact=chosen.contact)
     return booking
 
 
 def _check_can_take(session, interpreter: Interpreter, slot: Slot, now: datetime, exclude_booking_id=None):
     """The interpreter may and can take the slot; otherwise the first reason why not."""
+    _check_may_take(session, interpreter, slot, now)
+    return _check_free(session, interpreter, slot, exclude_booking_id)
+
+
+def _check_may_take(session, interpreter: Interpreter, slot: Slot, now: datetime) -> None:
+    """Active, qualified on the day and working this way; otherwise the first reason why not."""
     if interpreter.status != "active":
         raise Conflict(_l("%(name)s cannot take assignments now.", name=interpreter.name), "interpreter")
     if not qualifies_on(session, interpreter.id, slot.language, slot.min_category, oslo_date(now)):
@@ -240,6 +267,11 @@ def _check_can_take(session, interpreter: Interpreter, slot: Slot, now: datetime
                           name=interpreter.name, category=slot.min_category), "interpreter")
     if not getattr(interpreter, f"offers_{slot.modality}"):
         raise Conflict(_l("%(name)s does not work this way.", name=interpreter.name), "modality")
+
+
+def _check_free(session, interpreter: Interpreter, slot: Slot, exclude_booking_id=None):
+    """The interpreter as a candidate for the slot (availability_of: active, qualified, working this way, at work
+    then, not absent, not booked); otherwise Conflict."""
     candidate = availability_of(session, interpreter.id, slot, exclude_booking_id=exclude_booking_id)
     if candidate is None:
         raise Conflict(_l("%(name)s is not free at that time: outside working hours, absent or already booked.",

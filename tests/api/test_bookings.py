@@ -376,16 +376,20 @@ def test_someone_elses_booking_is_404_whatever_the_body(api, world):
 
 # The token and SQLite's write lock ---------------------------------------------------------------------
 
-def test_a_booking_reads_its_token_before_it_takes_sqlites_write_lock(api, app, world):
+@pytest.mark.parametrize("reads", ["FROM api_tokens", "JOIN users ON users.interpreter_id = interpreters.id"],
+                         ids=["token", "interpreter"])
+def test_a_booking_reads_its_token_and_interpreter_before_it_takes_sqlites_write_lock(api, app, world, reads):
     """On SQLite a write transaction holds the one write lock from its BEGIN, so whatever it reads first keeps every
-    other writer waiting. A booking reads its token in a read transaction of its own, then books in a write
-    transaction: a second connection can take the write lock while the token is read. On PostgreSQL, where writers
-    do not queue at BEGIN, both are one transaction."""
+    other writer waiting. A direct booking reads its token, then finds its interpreter with their address and checks
+    that they are active, qualified and work this way (booking.choose), each in a read transaction of its own; then
+    it checks the slot is free and books in a write transaction: a second connection can take the write lock while
+    the token and the interpreter are read. On PostgreSQL, where writers do not queue at BEGIN, all is one
+    transaction."""
     assert api.get("/bookings", as_="booker").status_code == 200  # the token's use is recorded: nothing to write
     with app.app_context():
         engine = db.engine
     sqlite = engine.dialect.name == "sqlite"
-    with write_lock_probe(engine, "FROM api_tokens") as seen:
+    with write_lock_probe(engine, reads) as seen:
         response = api.post("/bookings", booking_body(interpreter=str(world.amina)), as_="booker")
     assert response.status_code == 201, response.get_data(as_text=True)
     assert seen.others == (["could write"] if sqlite else [])
