@@ -102,7 +102,7 @@ def _may_lapse(who):
 
 @functools.cache
 def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool, county: bool, overnight: bool,
-               fenced: bool, placed: bool = True):
+               fenced: bool, placed: bool):
     """The search's SELECT for one shape of question, built once: every value is a bound parameter (see
     `_parameters`), so a search costs its execution, not the building of a statement of this size.
 

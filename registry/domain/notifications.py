@@ -15,7 +15,7 @@ from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..database import among, among_bound, batches, chunks
+from ..database import among, among_bound, batches
 from ..models import Interpreter, OutboxMessage, User
 
 log = logging.getLogger("registry.outbox")
@@ -45,10 +45,12 @@ def with_login(stmt: sa.Select) -> sa.Select:
 
 
 def interpreter_contacts(session, interpreter_ids: Iterable[int]) -> dict[int, Contact]:
-    """Contacts for many interpreters in a few queries; interpreters with no address are left out."""
+    """Contacts for any number of interpreters in one query (the ids as one parameter, database.among_bound);
+    interpreters with no address are left out."""
     contacts: dict[int, Contact] = {}
-    for batch in chunks(sorted(set(interpreter_ids))):
-        for interpreter_id, name, own_email, *login in session.execute(_contacts_statement(), {"ids": batch}):
+    ids = sorted(set(interpreter_ids))
+    if ids:
+        for interpreter_id, name, own_email, *login in session.execute(_contacts_statement(), {"ids": ids}):
             contact = contact_from(name, own_email, *login)
             if contact is not None:
                 contacts[interpreter_id] = contact

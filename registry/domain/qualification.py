@@ -16,7 +16,7 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..database import among, among_bound, batches, chunks, expire_loaded, select_rows
+from ..database import among, among_bound, batches, expire_loaded, select_rows
 from ..models import Credential, Interpreter, Qualification
 
 CATEGORY_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
@@ -80,13 +80,15 @@ def at_least(category: str | None, minimum: str) -> bool:
 
 def verified_credentials(session, interpreter_ids, language: str | None = None) -> dict[int, list]:
     """Each interpreter's verified credentials as rows (type, language_code, state, issued_on, valid_until), what
-    derive_categories needs, for many interpreters in one query each thousand (ix_credentials_interpreter_state).
+    derive_categories needs, for any number of interpreters in one query (ix_credentials_interpreter_state; the ids
+    go as one parameter, database.among_bound).
 
     With a language, only what counts for that language's category: its own credentials and the general ones."""
     held: dict[int, list] = defaultdict(list)
-    values = {} if language is None else {"language": language}
-    for batch in chunks(list(interpreter_ids)):
-        for row in select_rows(session, _verified_statement(language is not None), {"ids": batch, **values}):
+    ids = list(interpreter_ids)
+    if ids:
+        values = {"ids": ids} if language is None else {"ids": ids, "language": language}
+        for row in select_rows(session, _verified_statement(language is not None), values):
             held[row.interpreter_id].append(row)
     return held
 

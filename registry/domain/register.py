@@ -13,7 +13,6 @@ from ..models.interpreter import GENDERS, LISTED_STATUSES, MODALITIES
 from . import notifications
 from .errors import InvalidInput, NotFound
 from .languages import is_language
-from .notifications import Contact
 from .places import is_county
 from .qualification import CATEGORY_RANK, derive_categories
 
@@ -153,7 +152,7 @@ def _by_number_with_contact() -> sa.Select:
     return notifications.with_login(_by_number())
 
 
-def by_number_with_contact(session, register_number: int) -> tuple[Interpreter | None, Contact | None]:
+def by_number_with_contact(session, register_number: int) -> tuple[Interpreter | None, notifications.Contact | None]:
     """The interpreter (by_number) and where their mail goes, in one query: a direct request tells the interpreter
     it books, and asking for the contact apart was one more round trip on every booking."""
     row = session.execute(_by_number_with_contact(), {"number": register_number}).first()

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 import time_machine
 
 from registry.domain import booking as b
-from registry.domain import notifications
+from registry.domain import notifications, qualification
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.times import AmbiguousTime, to_utc
-from registry.models import Absence, AuditEntry, Booking, BookingOffer, OutboxMessage, WorkingHours
+from registry.models import Absence, AuditEntry, Booking, BookingOffer, Credential, OutboxMessage, WorkingHours
 from tests.helpers import interpreter, user
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
@@ -78,6 +78,35 @@ def test_direct_request_writes_to_the_interpreters_login_in_its_language(session
     assert (message.kind, message.recipient, message.locale, message.user_id) == (
         "booking_requested", "omar@example.no", "nn", world["omar_login"].id)
     assert message.params["booking_id"] == made.id
+
+
+def _suspend(session, amina):
+    amina.status = "suspended"
+
+
+def _stop_video(session, amina):
+    amina.offers_video = False
+
+
+def _lose_the_category(session, amina):
+    session.execute(sa.update(Credential).where(Credential.interpreter_id == amina.id).values(state="revoked"))
+    qualification.recompute(session, [amina.id], NOW.date())
+
+
+@pytest.mark.parametrize("change", [_suspend, _stop_video, _lose_the_category])
+def test_a_change_between_choosing_and_booking_is_still_refused(session, world, change):
+    """The API chooses the interpreter in a transaction of its own before the booking's (booking.choose; on SQLite
+    outside the write lock). What changes in between is refused by the check made when booking, and nothing is
+    booked or sent."""
+    chosen = b.choose(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
+    session.commit()
+    change(session, world["amina"])
+    session.commit()
+    with pytest.raises(Conflict):
+        b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES,
+                         chosen=chosen)
+    session.rollback()
+    assert session.scalars(sa.select(Booking)).all() == [] and session.scalars(sa.select(OutboxMessage)).all() == []
 
 
 def test_direct_request_to_an_interpreter_without_any_address_is_booked_untold(session, world):
