@@ -187,6 +187,17 @@ def _search_plans(session, **slot) -> list[str]:
     return plans
 
 
+def test_a_search_without_a_place_is_one_query_over_every_category_asked_for(session, ranked):
+    """The qualifications' index holds the whole ranking, category first, so a search without a place asks once
+    for every category down to the one asked for. Near a place the holders are sorted, and the categories are
+    walked one query each until the page is full: here A, B and C, as six holders never fill a page of 50."""
+    assert len(_search_plans(session)) == 1
+    assert len(_search_plans(session, modality="onsite", county="46")) == 1
+    assert len(_search_plans(session, min_category="E")) == 1
+    assert len(_search_plans(session, municipality="4601")) == 3
+    assert names(session, min_category="E") == names(session)  # no holder below C here: the same page
+
+
 def test_a_search_without_a_place_reads_the_holders_in_ranking_order_and_sorts_nothing(session, ranked):
     """Video and phone, or a county and no municipality: the holders come from the qualifications' index in the
     order the search ranks them, so the database stops when the page is full instead of sorting every holder of a
