@@ -104,11 +104,26 @@ def scheduler() -> None:
     click.echo("Scheduler running (Europe/Oslo). Jobs:")
     for name, job in JOBS.items():
         click.echo(f"  {name:<22} {job.schedule(app.config):<14} next {_when(next_run(job, app.config, now))}")
-    # `kill` (and `make run` ending) stops it as Ctrl-C does: no new runs, running ones are not waited for.
-    signal.signal(signal.SIGTERM, lambda *_: process.shutdown(wait=False))
+    # `kill` (and `make run` ending) stops it as Ctrl-C does: no new runs, running ones are not waited for. Once:
+    # when `make run` is stopped by a signal to its whole group, the Makefile's trap sends a second SIGTERM (and
+    # Ctrl-C one after the SIGINT), which found the scheduler stopped and printed SchedulerNotRunningError's
+    # traceback. A SIGTERM before the scheduler runs stops it before it starts.
+    stopping = []
+
+    def stop(*_):
+        if stopping:
+            return
+        stopping.append(True)
+        if process.running:
+            process.shutdown(wait=False)
+        else:
+            raise KeyboardInterrupt
+
     try:
+        signal.signal(signal.SIGTERM, stop)
         process.start()
     except KeyboardInterrupt:
+        stopping.append(True)
         if process.running:
             process.shutdown(wait=False)
     click.echo("Scheduler stopped.")

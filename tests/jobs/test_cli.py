@@ -1,8 +1,11 @@
 """`flask --app registry jobs list|run` and `scheduler`: output, bad input, and two processes at once."""
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -104,6 +107,41 @@ def test_the_scheduler_refuses_a_bad_schedule(app, cli):
         app.config["JOB_SCHEDULE_PURGE_PERSONAL_DATA"] = saved
     assert result.exit_code == 1
     assert "JOB_SCHEDULE_PURGE_PERSONAL_DATA = '15 2 * * *' runs between 02:00 and 03:00" in result.output
+
+
+@pytest.mark.parametrize("after", [0.0, 1.5], ids=["at-once", "running"])
+def test_the_scheduler_stops_on_sigterm_and_a_second_one_changes_nothing(app, after):
+    """`kill` stops the scheduler as Ctrl-C does; when `make run` is stopped by a signal to its process group, the
+    scheduler gets that SIGTERM and then the Makefile trap's own, and it still exits cleanly, without a traceback.
+    At once, the signals may come before the scheduler has started: it then does not start."""
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="test-secret-key",
+               REGISTRY_MAIL_LOG_ON_QUEUE="false", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "registry", "scheduler"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(90, process.kill)  # a scheduler that never stops fails the test, not the suite
+    watchdog.start()
+    try:
+        lines = []
+        for line in process.stdout:  # started once it lists the jobs
+            lines.append(line)
+            if line.startswith("  purge-personal-data"):
+                break
+        assert any("Scheduler running" in line for line in lines), lines
+        time.sleep(after)
+        process.send_signal(signal.SIGTERM)
+        for line in process.stdout:  # the trap's SIGTERM comes as the scheduler stops
+            lines.append(line)
+            if "Scheduler stopped." in line:
+                process.send_signal(signal.SIGTERM)
+                break
+        output = "".join(lines) + process.communicate(timeout=60)[0]
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "Scheduler stopped." in output
+    assert "Traceback" not in output and "SchedulerNotRunningError" not in output, output
 
 
 def _process(app, now_text: str) -> subprocess.Popen:
