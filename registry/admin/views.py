@@ -18,6 +18,7 @@ from ..domain import audit, clock
 from ..domain.errors import Conflict, DomainError, InvalidInput
 from ..extensions import db
 from ..interpreter.forms import show_errors
+from ..models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -259,7 +260,8 @@ class AuditSearchForm(FlaskForm):
                 "until": oslo_midnight(last + timedelta(days=1)) if last else None}
 
 
-def _before_id(value: str | None) -> int | None:
+def _whole_number(value: str | None) -> int | None:
+    """A number from a link the page made (an entry's id, a person's), or None; ValueError when it was changed."""
     value = (value or "").strip()
     if not value:
         return None
@@ -272,21 +274,33 @@ def _before_id(value: str | None) -> int | None:
 @roles("registry_admin")
 def audit_log():
     form = AuditSearchForm(formdata=request.args)
-    page_error = None
+    page_error, before_id, actor_id = None, None, None
     try:
-        before_id = _before_id(request.args.get("before_id"))
+        before_id = _whole_number(request.args.get("before_id"))
     except ValueError:
-        before_id, page_error = None, _("The link to older entries is not valid. Start the search again.")
+        page_error = _("The link to older entries is not valid. Start the search again.")
+    try:
+        actor_id = _whole_number(request.args.get("actor_id"))
+    except ValueError:
+        page_error = _("The link to a person's entries is not valid. Start the search again.")
     if not form.validate() or page_error:
         return render_template("admin/audit.html", form=form, entries=[], older_url=None,
-                               page_error=page_error), 400
-    found = audit.search(db.session, **form.filters(), before_id=before_id, limit=AUDIT_PAGE_SIZE + 1)
+                               page_error=page_error, actor_id=actor_id), 400
+    # A person's entries (the link from a person in the log), whatever address they had: named by their login.
+    person = None
+    if actor_id is not None:
+        user = db.session.get(User, actor_id)
+        person = user.email if user else str(actor_id)
+    found = audit.search(db.session, **form.filters(), actor_id=actor_id, before_id=before_id,
+                         limit=AUDIT_PAGE_SIZE + 1)
     entries, more = found[:AUDIT_PAGE_SIZE], len(found) > AUDIT_PAGE_SIZE
     args = {k: v for k, v in request.args.items() if k != "before_id" and v}
     older_url = url_for("admin.audit_log", **args, before_id=entries[-1].id) if more else None
     newest_url = url_for("admin.audit_log", **args) if before_id else None
+    everyone_url = url_for("admin.audit_log", **{k: v for k, v in args.items() if k != "actor_id"})
     return render_template("admin/audit.html", form=form, entries=entries, older_url=older_url,
-                           newest_url=newest_url, page_error=None)
+                           newest_url=newest_url, page_error=None, person=person, actor_id=actor_id,
+                           everyone_url=everyone_url)
 
 
 # The rest of the console, on this blueprint ---------------------------------------------------------

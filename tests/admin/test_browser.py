@@ -47,7 +47,7 @@ def console(live_app, tmp_path_factory):
                                  .order_by(Interpreter.register_number))
         session.commit()
         return {"secret": admin.totp_secret, "application": application.id, "credential": pending.id,
-                "number": someone.register_number}
+                "number": someone.register_number, "admin": admin.id}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,8 @@ PAGES = [
     ("credential-types", "/admin/credential-types", 200),
     ("agencies", "/admin/agencies", 200),
     ("audit", "/admin/audit", 200),
+    ("audit-person", "/admin/audit?actor_id={admin}", 200),
+    ("audit-bad-link", "/admin/audit?actor_id=x", 400),
 ]
 
 

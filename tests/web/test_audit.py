@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from registry.database import listening
 from registry.domain import audit
 from registry.models import Agency, ApiToken, AuditEntry, OneTimeToken, OutboxMessage, User
 from tests.web.conftest import PASSWORD
@@ -168,6 +169,9 @@ def test_times_are_shown_in_norwegian_time(client, session, users, login):
     ("before_id=abc", "The link to older entries is not valid"),
     ("before_id=-5", "The link to older entries is not valid"),
     ("before_id=99999999999999999999999", "The link to older entries is not valid"),
+    ("actor_id=lea", "The link to a person&#39;s entries is not valid"),
+    ("actor_id=-3", "The link to a person&#39;s entries is not valid"),
+    ("actor_id=99999999999999999999999", "The link to a person&#39;s entries is not valid"),
     ("object_type=" + "x" * 40, "Object type"),
 ])
 def test_bad_search_input_is_a_clear_400(client, users, login, log, query, message):
@@ -176,6 +180,61 @@ def test_bad_search_input_is_a_clear_400(client, users, login, log, query, messa
     assert response.status_code == 400
     assert message in response.text
     assert shown(response.text) == []
+
+
+def test_a_person_in_the_log_links_to_their_entries_under_every_address(client, session, users, login):
+    """An entry by a login links to that person's entries by their id, whatever address was recorded: Lea's under
+    the address she had before and under today's, not Vera's nor the system's. The other filters apply on top, and
+    the search form keeps the person."""
+    lea, vera = users.agency_admin, users.other_admin
+    at = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    for n, (actor_id, label, action) in enumerate([(lea.id, "lea.old@aust.no", "user.invited"),
+                                                   (vera.id, vera.email, "user.invited"),
+                                                   (lea.id, lea.email, "api_token.revoked"),
+                                                   (None, "system", "booking.lapsed")], start=1):
+        session.add(AuditEntry(action=action, actor_id=actor_id, actor_label=label, object_type="user",
+                               object_id="5", at=at, ip=f"10.0.0.{n}"))
+    session.commit()
+    login(client, users.admin)
+    everyone = client.get("/admin/audit?lang=en").text
+    assert everyone.count(f'href="/admin/audit?actor_id={lea.id}"') == 2
+    assert f'href="/admin/audit?actor_id={vera.id}"' in everyone and 'href="/admin/audit?actor=system"' in everyone
+
+    response = client.get(f"/admin/audit?actor_id={lea.id}&lang=en")
+    assert response.status_code == 200
+    assert shown(response.text) == [3, 1]
+    assert f"Only entries by {lea.email}, under every address they have had." in response.text
+    assert '<a class="ds-link" href="/admin/audit?lang=en">Show entries by everyone</a>' in response.text
+    assert f'<input type="hidden" name="actor_id" value="{lea.id}">' in response.text
+    assert shown(client.get(f"/admin/audit?actor_id={lea.id}&action=user.").text) == [1]
+    assert shown(client.get(f"/admin/audit?actor_id={vera.id}").text) == [2]
+    assert shown(client.get("/admin/audit?actor_id=999999").text) == []
+    # A mistake in another field keeps the person for the search made again.
+    mistaken = client.get(f"/admin/audit?actor_id={lea.id}&date_from=yesterday&lang=en")
+    assert mistaken.status_code == 400 and f'name="actor_id" value="{lea.id}"' in mistaken.text
+
+
+def test_a_persons_entries_are_read_from_their_index_newest_first(session):
+    """One person's entries come from ix_audit_log_actor in id order, newest first: a person with few entries
+    among millions is found at once, where text within the address reads every entry. On PostgreSQL with
+    sequential scans off: a handful of rows is rightly read whole."""
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if "audit_log" in statement:
+            seen.append((statement, parameters))
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    with listening(session.get_bind(), before_cursor_execute=before):
+        audit.search(session, actor_id=7, limit=51)
+    (statement, parameters), = seen
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    rows = session.connection().exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement,
+                                                parameters).all()
+    plan = "\n".join(str(row[-1]) for row in rows)
+    assert "ix_audit_log_actor" in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
 
 
 def test_older_entries_are_reached_by_keyset_links(client, session, users, login):
