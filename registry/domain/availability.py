@@ -191,7 +191,8 @@ def _parameters(slot: Slot, limit: int, interpreter_id, exclude_booking_id) -> d
 def available_query(slot: Slot, *, limit: int = 50, interpreter_id: int | None = None,
                     exclude_booking_id: int | None = None, county_filter: bool = True, fenced: bool = False):
     """The SELECT of qualified, active, working, present and free interpreters, best first, its values, and
-    whether it sorts the holders (a place to be near: `_statement`'s `placed`)."""
+    whether find_available walks the categories one query each: the holders are sorted (a place to be near,
+    `_statement`'s `placed`) and there may be more than one (no `interpreter_id`)."""
     if slot.modality not in MODALITIES:
         raise ValueError(f"unknown modality {slot.modality!r}")
     county = bool(slot.county and county_filter)
