@@ -216,9 +216,9 @@ def find_available(session, slot: Slot, limit: int = 50, **narrowing) -> list[Ca
     query is planned as a hash join and a sort of every holder). One interpreter holds one category: one query.
     The walk had made the bench's searches, none of them near a place, 1.9 queries each on average."""
     fenced = session.get_bind().dialect.name == "postgresql"
-    stmt, values, sorts = available_query(slot, limit=limit, fenced=fenced, **narrowing)
+    stmt, values, walk = available_query(slot, limit=limit, fenced=fenced, **narrowing)
     rows: list = []
-    if sorts:
+    if walk:
         for rank in range(1, values["max_rank"] + 1):
             values.update(min_rank=rank, max_rank=rank, limit=limit - len(rows))
             rows += select_rows(session, stmt, values).all()

@@ -100,14 +100,11 @@ def scheduler() -> None:
         process = build(app)
     except ScheduleError as error:
         raise click.ClickException(str(error)) from None
-    now = clock.now()
-    click.echo("Scheduler running (Europe/Oslo). Jobs:")
-    for name, job in JOBS.items():
-        click.echo(f"  {name:<22} {job.schedule(app.config):<14} next {_when(next_run(job, app.config, now))}")
     # `kill` (and `make run` ending) stops it as Ctrl-C does: no new runs, running ones are not waited for. Once:
     # when `make run` is stopped by a signal to its whole group, the Makefile's trap sends a second SIGTERM (and
     # Ctrl-C one after the SIGINT), which found the scheduler stopped and printed SchedulerNotRunningError's
-    # traceback. A SIGTERM before the scheduler runs stops it before it starts.
+    # traceback. The handler is in place before the jobs are listed, so a SIGTERM once they are (before the
+    # scheduler runs) stops it before it starts, as Ctrl-C would.
     stopping = []
 
     def stop(*_):
@@ -121,6 +118,10 @@ def scheduler() -> None:
 
     try:
         signal.signal(signal.SIGTERM, stop)
+        now = clock.now()
+        click.echo("Scheduler running (Europe/Oslo). Jobs:")
+        for name, job in JOBS.items():
+            click.echo(f"  {name:<22} {job.schedule(app.config):<14} next {_when(next_run(job, app.config, now))}")
         process.start()
     except KeyboardInterrupt:
         stopping.append(True)
