@@ -91,6 +91,12 @@ def language_weights() -> dict[str, float]:
     return weights
 
 
+def pick_municipality(rng: random.Random, numbers: list[str]) -> str:
+    """One of a county's municipalities (numbers in the reference data's order), as people live in them: most
+    in the first few, the larger ones."""
+    return numbers[rng.randrange(min(3, len(numbers)))] if rng.random() < 0.6 else rng.choice(numbers)
+
+
 @dataclass(slots=True)
 class Person:
     id: int
@@ -161,10 +167,7 @@ class Plan:
         self.county_weights = [COUNTY_WEIGHTS.get(c, 100) for c in self.counties]
 
     def _municipality(self, county: str) -> str:
-        numbers = self.municipalities[county]
-        # Most people live in the first few (larger) municipalities of a county.
-        return numbers[self.rng.randrange(min(3, len(numbers)))] if self.rng.random() < 0.6 else \
-            self.rng.choice(numbers)
+        return pick_municipality(self.rng, self.municipalities[county])
 
     def _agencies(self):
         rng, created = self.rng, stamp(self.now - timedelta(days=PAST_DAYS + 400))

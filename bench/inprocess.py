@@ -13,11 +13,12 @@ from registry.database import finish_read
 from registry.domain.availability import Slot, find_available
 from registry.domain.clock import OSLO, now
 from registry.domain.languages import LANGUAGE_CODES
+from registry.domain.places import counties_and_municipalities
 from registry.domain.times import to_utc
 from registry.extensions import db
 from registry.models import Interpreter, Qualification
 
-from .generate import COUNTY_WEIGHTS
+from .generate import COUNTY_WEIGHTS, pick_municipality
 from .report import Figure, percentiles
 
 SEARCH_LIMIT = 50  # what the booking page asks for (registry/booking/views.py)
@@ -25,7 +26,12 @@ WARM_UP = 5
 MIN_SAMPLES = 20  # a case stops after `case_seconds` once it has at least this many measurements
 CATEGORY_MIX = ("E", "E", "E", "D", "D", "C", "C", "B")
 LANGUAGE_RANKS = (("popular", 0), ("mid", 24), ("rare", 89))
-PLACES = ("all", "county")
+# Where the booker asks (the booking page and the API): anywhere (video, phone, or on site with no place given); on
+# site in a county; on site near a municipality, in its county (the county the API and the page take when none is
+# given).
+PLACES = ("all", "county", "municipality")
+PLACE_LABELS = {"all": "any county", "county": "in a county, on site",
+                "municipality": "near a municipality, on site"}
 REGISTER_CASES = ("language", "language_county", "language_category", "rare_language", "name", "no_filters",
                   "next_page")
 
@@ -40,8 +46,8 @@ def pick_languages(session) -> dict[str, tuple[str, int]]:
     return {kind: (ranked[rank], held.get(ranked[rank], 0)) for kind, rank in LANGUAGE_RANKS}
 
 
-def random_slot(rng: random.Random, language: str, county: str | None) -> Slot:
-    """A weekday in the coming eight weeks, in working hours, an hour or two long."""
+def random_slot(rng: random.Random, language: str, county: str | None, municipality: str | None = None) -> Slot:
+    """A weekday in the coming eight weeks, in working hours, an hour or two long; on site when in a place."""
     day = (now().astimezone(OSLO) + timedelta(days=rng.randint(1, 56))).date()
     while day.weekday() >= 5:
         day += timedelta(days=1)
@@ -50,7 +56,7 @@ def random_slot(rng: random.Random, language: str, county: str | None) -> Slot:
     length = rng.choice((60, 60, 90, 120))
     modality = "onsite" if county else rng.choice(("video", "phone", "onsite"))
     return Slot(language, rng.choice(CATEGORY_MIX), modality, start, start + timedelta(minutes=length),
-                county=county, municipality=None)
+                county=county, municipality=municipality)
 
 
 def enough(samples: list, iterations: int, started: float, case_seconds: float) -> bool:
@@ -58,19 +64,29 @@ def enough(samples: list, iterations: int, started: float, case_seconds: float) 
 
 
 def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) -> tuple[list[Figure], dict]:
-    """find_available for a popular, a mid and a rare language, without and with a county (on site)."""
+    """find_available for a popular, a mid and a rare language: anywhere, on site in a county, and on site near a
+    municipality (in its county). Counties as often as people live in them, municipalities as the generator
+    places people."""
     rng = random.Random(seed)
     counties, weights = list(COUNTY_WEIGHTS), list(COUNTY_WEIGHTS.values())
+    municipalities: dict[str, list[str]] = {}
+    for m in counties_and_municipalities()[1]:
+        municipalities.setdefault(m["county_number"], []).append(m["number"])
+
+    def place(where: str) -> tuple[str | None, str | None]:
+        if where == "all":
+            return None, None
+        county = rng.choices(counties, weights)[0]
+        return county, pick_municipality(rng, municipalities[county]) if where == "municipality" else None
     figures, details = [], {}
     with app.app_context():
         languages = pick_languages(db.session)
         db.session.remove()
         for kind, (code, held) in languages.items():
             for where in PLACES:
-                with_county = where == "county"
                 samples, found, n, case_started = [], 0, 0, time.monotonic()
                 while not enough(samples, iterations, case_started, case_seconds):
-                    slot = random_slot(rng, code, rng.choices(counties, weights)[0] if with_county else None)
+                    slot = random_slot(rng, code, *place(where))
                     started = time.perf_counter()
                     result = find_available(db.session, slot, limit=SEARCH_LIMIT)
                     elapsed = (time.perf_counter() - started) * 1000
@@ -81,8 +97,7 @@ def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) 
                         samples.append(elapsed)
                         found += len(result)
                 p = percentiles(samples)
-                place = "in a county, on site" if with_county else "any county"
-                label = f"availability {kind} ({code}, {held:,} held), {place}"
+                label = f"availability {kind} ({code}, {held:,} held), {PLACE_LABELS[where]}"
                 for name in ("p50", "p95", "p99"):
                     figures.append(Figure.of(f"availability.{kind}.{where}.{name}_ms", f"{label}: {name}", p[name],
                                              "ms", "availability_p95_ms" if name == "p95" else None))
