@@ -1,11 +1,12 @@
 """Error pages in the user's language; domain errors become 4xx, never 500."""
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .database import discard
-from .domain.errors import DomainError
+from .domain.errors import DomainError, InvalidInput
+from .domain.typed import FORBIDDEN, FORBIDDEN_MESSAGE
 from .extensions import db
 
 TITLES = {
@@ -38,7 +39,22 @@ def render_error(status: int, detail=None):
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
+def refuse_forbidden_characters() -> None:
+    """What a page is sent (its address, the search or link's parameters, a form's fields) holds no control
+    character such as NUL: no one means one, and PostgreSQL refuses it in text, which made most forms a 500.
+    Checked once here for every page, before anything is read or written; the API checks its own parameters and
+    bodies (api.views, api.schemas), to name the field in its problem."""
+    if request.blueprint == "api":
+        return
+    pairs = [*request.args.items(multi=True), *request.form.items(multi=True), *(request.view_args or {}).items()]
+    for name, value in pairs:
+        if FORBIDDEN.search(name) or (isinstance(value, str) and FORBIDDEN.search(value)):
+            raise InvalidInput(FORBIDDEN_MESSAGE, name)
+
+
 def register(app) -> None:
+    app.before_request(refuse_forbidden_characters)
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         discard(db.session())  # nothing of a refused change is kept

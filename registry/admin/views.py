@@ -16,6 +16,7 @@ from ..database import discard
 from ..domain import agencies as agency_rules
 from ..domain import audit, clock
 from ..domain.errors import Conflict, DomainError, InvalidInput
+from ..domain.typed import BIGINT_DIGITS, INTEGER_DIGITS, whole_number
 from ..extensions import db
 from ..interpreter.forms import show_errors
 from ..models import User
@@ -260,14 +261,16 @@ class AuditSearchForm(FlaskForm):
                 "until": oslo_midnight(last + timedelta(days=1)) if last else None}
 
 
-def _whole_number(value: str | None) -> int | None:
-    """A number from a link the page made (an entry's id, a person's), or None; ValueError when it was changed."""
+def _whole_number(value: str | None, digits: int) -> int | None:
+    """A number from a link the page made (an entry's id, a person's), or None; ValueError when it was changed (or
+    has more digits than the id's column holds: on PostgreSQL that was a 500)."""
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    number = whole_number(value, digits)
+    if number is None:
         raise ValueError(value)
-    return int(value)
+    return number
 
 
 @bp.get("/audit")
@@ -276,11 +279,11 @@ def audit_log():
     form = AuditSearchForm(formdata=request.args)
     page_error, before_id, actor_id = None, None, None
     try:
-        before_id = _whole_number(request.args.get("before_id"))
+        before_id = _whole_number(request.args.get("before_id"), BIGINT_DIGITS)
     except ValueError:
         page_error = _("The link to older entries is not valid. Start the search again.")
     try:
-        actor_id = _whole_number(request.args.get("actor_id"))
+        actor_id = _whole_number(request.args.get("actor_id"), INTEGER_DIGITS)
     except ValueError:
         page_error = _("The link to a person's entries is not valid. Start the search again.")
     if not form.validate() or page_error:

@@ -15,13 +15,14 @@ from ..domain import clock
 from ..domain.availability import find_available
 from ..domain.booker import search_slot
 from ..domain.errors import Conflict, InvalidInput
+from ..domain.typed import FORBIDDEN
 from ..extensions import db
 from ..models import Booking
 from . import bodies, serialize
 from .auth import current, token
 from .openapi import operation
 from .problems import ApiProblem
-from .schemas import FORBIDDEN, Prop, check_query
+from .schemas import Prop, check_query
 from .views import answer, bp, location, object_id, read_body
 
 BOOKERS = ("booker", "agency_admin")

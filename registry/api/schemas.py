@@ -16,11 +16,10 @@ from flask_babel import lazy_gettext as _l
 from ..domain.errors import InvalidInput
 from ..domain.profile import InvalidFields
 from ..domain.times import parse_with_offset
+from ..domain.typed import FORBIDDEN, FORBIDDEN_MESSAGE
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Characters that have no place in any value (and that PostgreSQL refuses in text): controls but tab and newlines.
-FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -64,7 +63,7 @@ MESSAGES = {
     "array": _l("Give a list (a JSON array)."),
     "object": _l("Give a JSON object."),
     "unknown": _l("Unknown field."),
-    "characters": _l("The text contains characters that are not allowed."),
+    "characters": FORBIDDEN_MESSAGE,
     "date": _l("Give a date as YYYY-MM-DD, such as 2027-03-01."),
     "range": _l("The time is out of range."),
     "unique": _l("Each value can be given only once."),

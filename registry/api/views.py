@@ -13,6 +13,8 @@ from flask.sessions import SecureCookieSession, SessionInterface
 from flask_babel import lazy_gettext as _l
 
 from ..domain.errors import NotFound
+from ..domain.register import as_register_number
+from ..domain.typed import FORBIDDEN
 from ..extensions import csrf, limiter
 from ..i18n import current_language
 from . import problems, schemas
@@ -72,7 +74,7 @@ bp.record_once(_sessionless)
 def _limits() -> None:
     request.max_content_length = MAX_BODY_BYTES
     for name, value in request.args.items(multi=True):
-        if schemas.FORBIDDEN.search(name) or schemas.FORBIDDEN.search(value):
+        if FORBIDDEN.search(name) or FORBIDDEN.search(value):
             raise ApiProblem("invalid-parameters", schemas.MESSAGES["characters"],
                              errors=[{"field": name[:50], "message": schemas.MESSAGES["characters"]}])
 
@@ -118,9 +120,10 @@ def _no_constant(name: str):
 
 def parse_number(value: str) -> int:
     """A register number from the path; anything that cannot be one is simply not found."""
-    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+    number = as_register_number(value)
+    if number is None:
         raise NotFound(_l("No interpreter has register number %(number)s.", number=value[:20]))
-    return int(value)
+    return number
 
 
 def object_id(value: int, message) -> int:

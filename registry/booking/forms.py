@@ -8,7 +8,9 @@ from wtforms import StringField, TextAreaField
 
 from ..domain.booking import Details
 from ..domain.errors import InvalidInput
+from ..domain.register import as_register_number
 from ..domain.times import AmbiguousTime, is_ambiguous, to_utc
+from ..domain.typed import whole_number
 
 # Domain field names that differ from the form's.
 FIELD_OF = {"start": "start_time", "end": "end_time", "gender": "gender_preference"}
@@ -184,9 +186,10 @@ def register_number(form: BookingForm) -> int | None:
     text = (form.interpreter.data or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9:
+    number = as_register_number(text)
+    if number is None:
         raise InvalidInput(_l("A register number has only digits."), "interpreter")
-    return int(text)
+    return number
 
 
 def series(form: BookingForm) -> tuple[int, int] | None:
@@ -198,8 +201,8 @@ def series(form: BookingForm) -> tuple[int, int] | None:
     for name, text, default in (("every_days", every_text, 7), ("count", count_text, 1)):
         if not text:
             numbers[name] = default
-        elif text.isdigit() and len(text) < 6:
-            numbers[name] = int(text)
+        elif (number := whole_number(text, 5)) is not None:
+            numbers[name] = number
         else:
             errors.append(InvalidInput(_l("Enter a whole number."), name))
     if errors:

@@ -12,6 +12,7 @@ from ..models import CredentialType, User
 from ..models.credential import CREDENTIAL_TYPES
 from . import audit
 from .errors import InvalidInput, NotFound
+from .typed import whole_number
 
 MAX_YEARS = 50
 
@@ -27,10 +28,11 @@ def check_years(value, field: str = "years") -> int | None:
     text = str(value if value is not None else "").strip()
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_YEARS:
+    years = whole_number(text, 3)
+    if years is None or not 1 <= years <= MAX_YEARS:
         raise InvalidInput(_l("Enter a whole number of years from 1 to %(max)s, or leave it empty for no end.",
                               max=MAX_YEARS), field)
-    return int(text)
+    return years
 
 
 def set_default_validity(session, actor: User, code: str, value, ip: str | None = None) -> bool:

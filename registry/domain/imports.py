@@ -39,7 +39,7 @@ from .clock import oslo_date
 from .errors import InvalidInput, NotFound
 from .languages import LANGUAGE_CODES
 from .profile import parse_date, years_after
-from .register import name_key
+from .register import as_register_number, name_key
 
 COLUMNS = ("register_number", "name", "birth_date", "type", "language", "date", "valid_until")
 REQUIRED_COLUMNS = COLUMNS
@@ -207,9 +207,8 @@ def _parse(line: int, values: dict, languages: set[str], today: date) -> tuple[R
     row = Row(line)
     number = values["register_number"]
     if number:
-        if number.isdigit() and len(number) < 10:
-            row.register_number = int(number)
-        else:
+        row.register_number = as_register_number(number)
+        if row.register_number is None:
             row.errors.append(_l("Line %(line)s: the register number %(value)s is not a number.", line=line,
                                  value=number[:20]))
     row.name = values["name"] or None

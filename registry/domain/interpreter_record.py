@@ -29,7 +29,7 @@ from .profile import (
     gather,
     parse_date,
 )
-from .register import _like_pattern, name_key
+from .register import _like_pattern, as_register_number, name_key
 
 __all__ = ["find"]
 NAME_MAX = 200
@@ -49,8 +49,8 @@ def search(session, q: str | None = None, status: str | None = None, limit: int 
     text = (q or "").strip()[:100]
     if text:
         by_name = Interpreter.name_key.like(_like_pattern(name_key(text)), escape="\\")
-        stmt = stmt.where(sa.or_(Interpreter.register_number == int(text), by_name) if text.isdigit() and
-                          len(text) < 10 else by_name)
+        number = as_register_number(text)
+        stmt = stmt.where(sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name)
     if status:
         stmt = stmt.where(Interpreter.status == status)
     return session.scalars(stmt.order_by(Interpreter.name_key, Interpreter.id).limit(limit)).all()

@@ -15,6 +15,14 @@ from .errors import InvalidInput, NotFound
 from .languages import is_language
 from .places import is_county
 from .qualification import CATEGORY_RANK, derive_categories
+from .typed import INTEGER_DIGITS, whole_number
+
+
+def as_register_number(text: str | None) -> int | None:
+    """The register number `text` writes (decimal digits only, at most nine: its column is a 32-bit integer), or
+    None."""
+    return whole_number(text, INTEGER_DIGITS)
+
 
 NOT_A_NUMBER = _l("A register number is written with digits only, such as 1234.")
 
@@ -78,10 +86,8 @@ def _filtered(stmt, filters: Filters):
         stmt = stmt.where(getattr(Interpreter, f"offers_{filters.modality}").is_(True))
     if filters.q:
         by_name = Interpreter.name_key.like(_like_pattern(name_key(filters.q)), escape="\\")
-        if filters.q.isdigit():
-            stmt = stmt.where(sa.or_(Interpreter.register_number == int(filters.q), by_name))
-        else:
-            stmt = stmt.where(by_name)
+        number = as_register_number(filters.q)
+        stmt = stmt.where(sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name)
     return stmt
 
 

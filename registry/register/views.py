@@ -91,10 +91,11 @@ def verify_form():
     number = (request.args.get("number") or "").strip()
     if not number:
         return render_template("register/verify_form.html", error=None, **form_choices())
-    if not number.isdigit() or len(number) > 9:
+    found = register.as_register_number(number)
+    if found is None:
         error = InvalidInput(register.NOT_A_NUMBER, "number")
         return render_template("register/verify_form.html", error=error, **form_choices()), 400
-    return redirect(url_for("register.verify", register_number=int(number)))
+    return redirect(url_for("register.verify", register_number=found))
 
 
 @bp.get("/verify/<int:register_number>")

@@ -75,6 +75,10 @@ def bad_files(p) -> dict:
                         ["Line 3: the date of issue 2027-03-02 is in the future."]),
         "unknown register number": (f"{HEADER}\n{good}\n99999,,,tao,,2027-01-15,\n",
                                     ["Line 3: no interpreter has register number 99999."]),
+        # "\u00b2" passes str.isdigit, which int() refuses: the upload was a 500.
+        "not a register number": (f"{HEADER}\n{good}\n\u00b2,,,tao,,2027-01-15,\n12345678901,,,tao,,2027-01-15,\n",
+                                  ["Line 3: the register number \u00b2 is not a number.",
+                                   "Line 4: the register number 12345678901 is not a number."]),
         "no one by name": (f"{HEADER}\n{good}\n,Nobody Here,1970-01-01,tao,,2027-01-15,\n",
                            ["Line 3: no interpreter is named Nobody Here and born 1970-01-01."]),
         "several by name": (f"{HEADER}\n{good}\n,sara  SAID,08.08.1988,tao,,2027-01-15,\n",
@@ -91,7 +95,8 @@ def bad_files(p) -> dict:
 
 
 @pytest.mark.parametrize("case", ["encoding", "missing column", "duplicate row", "unknown language", "future date",
-                                  "unknown register number", "no one by name", "several by name", "several faults"])
+                                  "unknown register number", "not a register number", "no one by name",
+                                  "several by name", "several faults"])
 def test_each_fault_is_reported_with_its_line_and_nothing_is_written(client, session, users, login, folders,
                                                                      people, case):
     data, expected = bad_files(people)[case]
@@ -225,3 +230,4 @@ def test_an_import_of_ten_thousand_rows_succeeds(client, session, users, login, 
     [entry] = import_entries(session)
     assert entry.after["rows"] == 10_000 and entry.after["create"] == 10_000
     assert elapsed < 60, f"the import took {elapsed:.1f} s"
+

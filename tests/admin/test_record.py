@@ -223,6 +223,11 @@ def test_the_interpreter_list_finds_any_status(client, session, users, login, am
     assert "Sus Suspended" in html and "Amina Ali" not in html
     number = amina[0]
     assert f'href="/admin/interpreters/{number}"' in client.get(f"/admin/interpreters?q={number}").text
+    # What only looks like a number (a digit int() refuses, or more digits than a register number has; each was
+    # a 500) is searched for as a name, and finds no one.
+    for q in ("\u00b2", "9" * 20):
+        response = client.get("/admin/interpreters", query_string={"q": q})
+        assert response.status_code == 200 and "/admin/interpreters/" + str(number) not in response.text
 
 
 # Credential types ----------------------------------------------------------------------------------------
@@ -239,7 +244,8 @@ def test_default_validity_is_editable(client, session, users, login, value, stor
     assert (entry.before, entry.after) == ({"default_validity_years": 3}, {"default_validity_years": stored})
 
 
-@pytest.mark.parametrize("value", ["0", "51", "2.5", "five", "-1"])
+# "\u00b2" passes str.isdigit, which int() refuses: it was a 500.
+@pytest.mark.parametrize("value", ["0", "51", "2.5", "five", "-1", "\u00b2", "9" * 30])
 def test_a_bad_default_validity_is_refused(client, session, users, login, value):
     login(client, users.admin)
     response = client.post("/admin/credential-types/tao?lang=en", data={"tao-years": value})

@@ -172,6 +172,10 @@ def test_times_are_shown_in_norwegian_time(client, session, users, login):
     ("actor_id=lea", "The link to a person&#39;s entries is not valid"),
     ("actor_id=-3", "The link to a person&#39;s entries is not valid"),
     ("actor_id=99999999999999999999999", "The link to a person&#39;s entries is not valid"),
+    # More digits than a user's id (a 32-bit integer) holds: PostgreSQL refused the query, a 500.
+    ("actor_id=99999999999", "The link to a person&#39;s entries is not valid"),
+    ("actor_id=%C2%B2", "The link to a person&#39;s entries is not valid"),  # "\u00b2": passes str.isdigit
+    ("action=user%00", "The text contains characters that are not allowed."),
     ("object_type=" + "x" * 40, "Object type"),
 ])
 def test_bad_search_input_is_a_clear_400(client, users, login, log, query, message):

@@ -245,6 +245,11 @@ def test_the_booking_form_is_filled_in_from_the_search(booker, world):
     assert "Never write the client's name or health information here" in text(response)
     assert 'name="count"' in page  # a direct request can be repeated
     assert booker.get("/bookings/new", query_string={**SLOT, "interpreter": "999999"}).status_code == 404
+    # Not a register number ("\u00b2" passes str.isdigit, which int() refuses: it was a 500), to look at or to book.
+    for number in ("\u00b2", "9" * 12):
+        assert booker.get("/bookings/new", query_string={**SLOT, "interpreter": number}).status_code == 404
+        response = booker.post("/bookings/new", data=form(interpreter=number))
+        assert response.status_code == 404 and "A register number has only digits." in text(response)
     assert 'name="count"' not in booker.get("/bookings/new", query_string=SLOT).text  # an open request cannot
 
 
@@ -303,6 +308,8 @@ def test_a_language_the_interpreter_lacks_is_refused(booker, session, world):
     ({"sector": "space"}, 422, "Unknown sector."),
     ({"count": "27"}, 422, "A series has from 1 to 26 occurrences."),
     ({"count": "two"}, 422, "Enter a whole number."),
+    ({"count": "\u00b2"}, 422, "Enter a whole number."),  # passes str.isdigit, which int() refuses: was a 500
+    ({"every_days": "9" * 30}, 422, "Enter a whole number."),
     ({"start_time": "16:00", "end_time": "17:00"}, 409, "is not free at that time"),
 ])
 def test_bad_booking_input_changes_nothing(booker, session, world, changes, status, message):

@@ -59,6 +59,23 @@ def test_search_by_register_number(client, register):
     assert names_in(client.get(f"/register?q={register['cat']}").text) == ["Cat Carlsen"]
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+
+
+def test_a_register_number_in_arabic_indic_digits_finds_the_interpreter(client, register):
+    number = str(register["cat"]).translate(ARABIC_INDIC)
+    assert names_in(client.get("/register", query_string={"q": number}).text) == ["Cat Carlsen"]
+
+
+@pytest.mark.parametrize("q", ["9" * 10, "9" * 20, "\u00b2", "1\u00b2", " 0 "])
+def test_a_search_for_what_only_looks_like_a_register_number_finds_no_one(client, register, q):
+    """More digits than a register number has, or a digit that is not decimal ("\u00b2" passes str.isdigit, and
+    int() refuses it): no one has that number or name. Each was a 500, for any visitor."""
+    response = client.get("/register", query_string={"q": q, "lang": "en"})
+    assert response.status_code == 200
+    assert names_in(response.text) == []
+
+
 def test_suspended_and_unqualified_interpreters_are_not_listed(client, register):
     html = client.get("/register").text
     assert "Sus Suspended" not in html and "Non Qualified" not in html
@@ -153,13 +170,18 @@ def test_verification_follows_the_credentials_of_the_day(client, session):
     assert "is not a qualified interpreter" in html
 
 
-@pytest.mark.parametrize("number, status", [("abc", 400), ("12ab", 400), ("1" * 10, 400), ("", 200)])
+@pytest.mark.parametrize("number, status", [("abc", 400), ("12ab", 400), ("1" * 10, 400), ("", 200),
+                                            ("\u00b2", 400), ("-1", 400), ("1 2", 400)])
 def test_verify_form_input(client, number, status):
-    assert client.get(f"/verify?number={number}").status_code == status
+    response = client.get("/verify", query_string={"number": number, "lang": "en"})
+    assert response.status_code == status
+    if status == 400:
+        assert "A register number is written with digits only" in response.text
 
 
-def test_verify_form_redirects_to_the_answer(client, register):
-    response = client.get(f"/verify?number={register['abe']}")
+@pytest.mark.parametrize("digits", [str, lambda n: f" {n} ", lambda n: str(n).translate(ARABIC_INDIC)])
+def test_verify_form_redirects_to_the_answer(client, register, digits):
+    response = client.get("/verify", query_string={"number": digits(register["abe"])})
     assert response.status_code == 302 and response.location.endswith(f"/verify/{register['abe']}")
 
 
