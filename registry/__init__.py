@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     settings.load(app, config)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     from . import errors, security
 
@@ -48,6 +49,26 @@ def register_extensions(app: Flask) -> None:
     labels.register(app)
     with app.app_context():
         configure_engine(db.engine, app.config["POSTGRES_RANDOM_PAGE_COST"])
+
+
+def register_converters(app: Flask) -> None:
+    """`<int:...>` in an address stops at the largest id there can be (MAX_ID): past it there is no such page,
+    a 404, where PostgreSQL refused the query (integer out of range), a 500 on each of the 40 or so web routes
+    with an id or a register number in the address. (A ValidationError, werkzeug's way to say a converter does
+    not match, made a path with a GET and a POST route answer 405 instead.)"""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.routing.converters import IntegerConverter
+
+    from .domain.typed import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def to_python(self, value: str) -> int:
+            number = super().to_python(value)
+            if number > MAX_ID:
+                raise NotFound()
+            return number
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

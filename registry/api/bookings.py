@@ -23,11 +23,10 @@ from .auth import current, token
 from .openapi import operation
 from .problems import ApiProblem
 from .schemas import Prop, check_query
-from .views import answer, bp, location, object_id, read_body
+from .views import answer, bp, location, read_body
 
 BOOKERS = ("booker", "agency_admin")
 BOOKING_ID = _l("The booking's id.")
-NO_SUCH = _l("There is no such booking.")
 MY_WINDOW_DAYS = 30
 IDEMPOTENCY = Prop("string", required=False, min_length=1, max_length=200, example="b5f6c0e2-7d1a-4f3e-9a57")
 IDEMPOTENCY_TEXT = _l("Any unique string up to 200 characters. The same key and body again answers the booking "
@@ -38,16 +37,12 @@ def _rules() -> rules.Rules:
     return rules.Rules.from_config(current_app.config)
 
 
-def _booking_id(value: int) -> int:
-    return object_id(value, NO_SUCH)
-
-
 def _find(booking_id: int) -> Booking:
     """The caller's booking: their agency's for bookers, one assigned or offered to them for interpreters."""
     user = current()
     if user.role == "interpreter":
-        return rules.for_interpreter(db.session, user, _booking_id(booking_id))
-    return rules.for_agency(db.session, user, _booking_id(booking_id))
+        return rules.for_interpreter(db.session, user, booking_id)
+    return rules.for_agency(db.session, user, booking_id)
 
 
 def _done(made: Booking, status: int = 200, headers: dict | None = None):
@@ -254,7 +249,7 @@ def get_booking(id: int):
 def cancel_booking(id: int):
     _find(id)  # someone else's booking is 404 whatever the body says
     data = read_body(bodies.CANCEL, optional=True)
-    return _done(rules.cancel(db.session, current(), _booking_id(id), data["reason"], clock.now(), _rules()))
+    return _done(rules.cancel(db.session, current(), id, data["reason"], clock.now(), _rules()))
 
 
 @bp.post("/bookings/<int:id>/approve-time")
@@ -263,7 +258,7 @@ def cancel_booking(id: int):
            description=_l("The booking becomes completed."), path={"id": BOOKING_ID}, result="Booking",
            errors=(409,))
 def approve_time(id: int):
-    return _done(rules.approve_time(db.session, current(), _booking_id(id), clock.now()))
+    return _done(rules.approve_time(db.session, current(), id, clock.now()))
 
 
 # For interpreters ---------------------------------------------------------------------------------
@@ -297,7 +292,7 @@ def my_offers():
            description=_l("A direct request becomes confirmed. An open request goes to the first who accepts; "
                           "the others get 409."), path={"id": BOOKING_ID}, result="Booking", errors=(409,))
 def accept(id: int):
-    return _done(rules.accept(db.session, current(), _booking_id(id), clock.now(), _rules()))
+    return _done(rules.accept(db.session, current(), id, clock.now(), _rules()))
 
 
 @bp.post("/bookings/<int:id>/decline")
@@ -306,7 +301,7 @@ def accept(id: int):
            description=_l("A declined direct request frees the time; a declined offer is no longer shown to you."),
            path={"id": BOOKING_ID}, result="Booking", errors=(409,))
 def decline(id: int):
-    return _done(rules.decline(db.session, current(), _booking_id(id), clock.now()))
+    return _done(rules.decline(db.session, current(), id, clock.now()))
 
 
 @bp.post("/bookings/<int:id>/withdraw")
@@ -315,7 +310,7 @@ def decline(id: int):
            description=_l("The booking becomes open again and is offered to others; the booker is told."),
            path={"id": BOOKING_ID}, result="Booking", errors=(409,))
 def withdraw(id: int):
-    return _done(rules.withdraw(db.session, current(), _booking_id(id), clock.now(), _rules()))
+    return _done(rules.withdraw(db.session, current(), id, clock.now(), _rules()))
 
 
 @bp.post("/bookings/<int:id>/time-report")
@@ -326,5 +321,5 @@ def withdraw(id: int):
 def report_time(id: int):
     _find(id)  # someone else's booking is 404 whatever the body says
     data = read_body(bodies.TIME_REPORT)
-    return _done(rules.report_time(db.session, current(), _booking_id(id), data["actual_start"],
+    return _done(rules.report_time(db.session, current(), id, data["actual_start"],
                                    data["actual_end"], data["travel_minutes"], clock.now()))

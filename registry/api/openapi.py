@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..access import rule_of
+from ..domain.typed import MAX_ID
 from . import bodies, schemas, serialize
 from .problems import TYPES
 
@@ -95,7 +96,7 @@ def _parameters(rule, op: Operation) -> list[dict]:
     params = []
     for converter, name in _ARGUMENT.findall(rule.rule):
         if converter == "int":
-            schema, example = {"type": "integer", "minimum": 1}, 1
+            schema, example = {"type": "integer", "minimum": 1, "maximum": MAX_ID}, 1
         else:
             schema, example = {"type": "string", "pattern": "^[0-9]{1,9}$"}, "1001"
         params.append({"name": name, "in": "path", "required": True, "schema": schema,

@@ -27,7 +27,6 @@ problems.register(bp)
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_RATE_LIMIT = "300 per minute"
-MAX_ID = 2**31 - 1
 
 
 def _rate_limit() -> str:
@@ -124,12 +123,6 @@ def parse_number(value: str) -> int:
     if number is None:
         raise NotFound(_l("No interpreter has register number %(number)s.", number=value[:20]))
     return number
-
-
-def object_id(value: int, message) -> int:
-    if value > MAX_ID:
-        raise NotFound(message)
-    return value
 
 
 def location(endpoint: str, **values) -> str:

@@ -12,6 +12,8 @@ FORBIDDEN_MESSAGE = _l("The text contains characters that are not allowed.")
 # Any number of this many digits fits a 32-bit integer column (ids, register numbers); of 18, a 64-bit one.
 INTEGER_DIGITS = 9
 BIGINT_DIGITS = 18
+# The largest value a 32-bit integer column holds: no id or register number is larger.
+MAX_ID = 2**31 - 1
 
 
 def whole_number(text: str | None, digits: int) -> int | None:
