@@ -1,9 +1,10 @@
 """Bad input on the pages: a clear 4xx that changes nothing, never a 500.
 
 Each form's own mistakes are tested with the form. Here: what any page can be sent, and a walk over every form
-and every link with parameters on every page, as each role that may open it, each field in turn given what people
-and clients get wrong. The walk found, on PostgreSQL, a NUL character refused by the database on most forms, and
-on both databases, register numbers and years that str.isdigit admitted and int() or the integer columns refused.
+and every link with parameters on every page, as each role that may open it, each field in turn given what breaks
+a way in whatever the form. The walk found, on PostgreSQL, a NUL character refused by the database on most
+forms, and on both databases, register numbers and years that str.isdigit admitted and int() or the integer
+columns refused.
 """
 
 from html.parser import HTMLParser
@@ -75,9 +76,10 @@ def test_tabs_and_new_lines_are_text(client, session, users, login):
 
 # The walk ------------------------------------------------------------------------------------------------
 
-# A NUL (PostgreSQL refuses it in text), text longer than any column, more digits than any integer column holds,
-# a digit int() refuses, a date that does not exist, nothing, and a negative number.
-BAD = ["\x00", "x" * 3000, "9" * 20, "\u00b2", "2027-02-30", "", "-1"]
+# What breaks the way in itself, whatever the form (each form's own tests cover its own mistakes: an empty field,
+# a date that does not exist): a NUL (PostgreSQL refuses it in text), text longer than any column, more digits
+# than any integer column holds, a digit int() refuses, and a negative number.
+BAD = ["\x00", "x" * 3000, "9" * 20, "\u00b2", "-1"]
 
 
 class Forms(HTMLParser):
@@ -164,4 +166,4 @@ def test_no_field_of_any_form_or_link_gives_a_server_error(app, session, frozen)
                         failures.append(f"{role}: {form['method'].upper()} {action} {name}={bad[:12]!r}: {status}")
                     session.rollback()
     assert not failures, "\n".join(failures)
-    assert len(walked) > 100 and sent > 1500  # the walk really reached the forms
+    assert len(walked) > 100 and sent > 1000  # the walk really reached the forms
