@@ -4,6 +4,7 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from .api.problems import PREFIX as API_PREFIX
 from .database import discard
 from .domain.errors import DomainError, InvalidInput
 from .domain.typed import FORBIDDEN, FORBIDDEN_MESSAGE
@@ -43,8 +44,9 @@ def refuse_forbidden_characters() -> None:
     """What a page is sent (its address, the search or link's parameters, a form's fields) holds no control
     character such as NUL: no one means one, and PostgreSQL refuses it in text, which made most forms a 500.
     Checked once here for every page, before anything is read or written; the API checks its own parameters and
-    bodies (api.views, api.schemas), to name the field in its problem."""
-    if request.blueprint == "api":
+    bodies (api.views, api.schemas), to name the field in its problem, and answers an address it does not know
+    with a problem too (api.problems), so nothing under its prefix is refused here as a page."""
+    if request.path.startswith(API_PREFIX):
         return
     pairs = [*request.args.items(multi=True), *request.form.items(multi=True), *(request.view_args or {}).items()]
     for name, value in pairs:

@@ -42,6 +42,10 @@ def test_a_control_character_in_a_form_changes_nothing(client, session, users, l
 
 def test_a_control_character_in_an_address_is_refused(client, session, users, login):
     assert client.get("/password/reset/abc%00def?lang=en").status_code == 400
+    # Under the API's prefix the API answers, with a problem, also at an address it does not know.
+    for path in ("/api/v1/register?q=a%00", "/api/v1/no-such-thing?q=a%00"):
+        response = client.get(path)
+        assert response.status_code in (400, 404) and response.mimetype == "application/problem+json"
 
 
 def test_an_id_larger_than_any_there_can_be_is_not_found(app, session, frozen):  # noqa: F811
