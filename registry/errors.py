@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from .api.problems import PREFIX as API_PREFIX
 from .database import discard
 from .domain.errors import DomainError, InvalidInput
-from .domain.typed import FORBIDDEN, FORBIDDEN_MESSAGE
+from .domain.typed import FORBIDDEN_MESSAGE, forbidden_in
 from .extensions import db
 
 TITLES = {
@@ -49,9 +49,9 @@ def refuse_forbidden_characters() -> None:
     if request.path.startswith(API_PREFIX):
         return
     pairs = [*request.args.items(multi=True), *request.form.items(multi=True), *(request.view_args or {}).items()]
-    for name, value in pairs:
-        if FORBIDDEN.search(name) or (isinstance(value, str) and FORBIDDEN.search(value)):
-            raise InvalidInput(FORBIDDEN_MESSAGE, name)
+    name = forbidden_in(pairs)
+    if name is not None:
+        raise InvalidInput(FORBIDDEN_MESSAGE, name)
 
 
 def register(app) -> None:

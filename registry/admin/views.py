@@ -261,30 +261,24 @@ class AuditSearchForm(FlaskForm):
                 "until": oslo_midnight(last + timedelta(days=1)) if last else None}
 
 
-def _whole_number(value: str | None, digits: int) -> int | None:
-    """A number from a link the page made (an entry's id, a person's), or None; ValueError when it was changed (or
-    has more digits than the id's column holds: on PostgreSQL that was a 500)."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    number = whole_number(value, digits)
-    if number is None:
-        raise ValueError(value)
-    return number
+def _link_number(name: str, digits: int) -> tuple[int | None, bool]:
+    """A number from a link the page made (an entry's id, a person's): the number or None, and whether the link
+    was changed (not a number, or more digits than the id's column holds: on PostgreSQL that was a 500)."""
+    text = (request.args.get(name) or "").strip()
+    number = whole_number(text, digits)
+    return number, bool(text) and number is None
 
 
 @bp.get("/audit")
 @roles("registry_admin")
 def audit_log():
     form = AuditSearchForm(formdata=request.args)
-    page_error, before_id, actor_id = None, None, None
-    try:
-        before_id = _whole_number(request.args.get("before_id"), BIGINT_DIGITS)
-    except ValueError:
+    before_id, changed_before = _link_number("before_id", BIGINT_DIGITS)
+    actor_id, changed_actor = _link_number("actor_id", INTEGER_DIGITS)
+    page_error = None
+    if changed_before:
         page_error = _("The link to older entries is not valid. Start the search again.")
-    try:
-        actor_id = _whole_number(request.args.get("actor_id"), INTEGER_DIGITS)
-    except ValueError:
+    if changed_actor:
         page_error = _("The link to a person's entries is not valid. Start the search again.")
     if not form.validate() or page_error:
         return render_template("admin/audit.html", form=form, entries=[], older_url=None,

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..domain.errors import NotFound
 from ..domain.register import as_register_number
-from ..domain.typed import FORBIDDEN
+from ..domain.typed import forbidden_in
 from ..extensions import csrf, limiter
 from ..i18n import current_language
 from . import problems, schemas
@@ -72,10 +72,10 @@ bp.record_once(_sessionless)
 @bp.before_request
 def _limits() -> None:
     request.max_content_length = MAX_BODY_BYTES
-    for name, value in request.args.items(multi=True):
-        if FORBIDDEN.search(name) or FORBIDDEN.search(value):
-            raise ApiProblem("invalid-parameters", schemas.MESSAGES["characters"],
-                             errors=[{"field": name[:50], "message": schemas.MESSAGES["characters"]}])
+    name = forbidden_in(request.args.items(multi=True))
+    if name is not None:
+        raise ApiProblem("invalid-parameters", schemas.MESSAGES["characters"],
+                         errors=[{"field": name[:50], "message": schemas.MESSAGES["characters"]}])
 
 
 @bp.after_request

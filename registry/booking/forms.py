@@ -8,7 +8,7 @@ from wtforms import StringField, TextAreaField
 
 from ..domain.booking import Details
 from ..domain.errors import InvalidInput
-from ..domain.register import as_register_number
+from ..domain.register import NOT_A_NUMBER, as_register_number
 from ..domain.times import AmbiguousTime, is_ambiguous, to_utc
 from ..domain.typed import whole_number
 
@@ -188,7 +188,7 @@ def register_number(form: BookingForm) -> int | None:
         return None
     number = as_register_number(text)
     if number is None:
-        raise InvalidInput(_l("A register number has only digits."), "interpreter")
+        raise InvalidInput(NOT_A_NUMBER, "interpreter")
     return number
 
 

@@ -9,6 +9,15 @@ from flask_babel import lazy_gettext as _l
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 FORBIDDEN_MESSAGE = _l("The text contains characters that are not allowed.")
 
+def forbidden_in(pairs) -> str | None:
+    """The name of the first (name, value) pair with a forbidden character in either, or None: for every way in
+    (the pages' check in registry/errors.py, the API's in api/views.py), each answering in its own form."""
+    for name, value in pairs:
+        if FORBIDDEN.search(name) or (isinstance(value, str) and FORBIDDEN.search(value)):
+            return name
+    return None
+
+
 # Any number of this many digits fits a 32-bit integer column (ids, register numbers); of 18, a 64-bit one.
 INTEGER_DIGITS = 9
 BIGINT_DIGITS = 18

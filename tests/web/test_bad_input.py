@@ -40,7 +40,7 @@ def test_a_control_character_in_a_form_changes_nothing(client, session, users, l
     assert fresh(session).get(Agency, users.agency_a).name == before
 
 
-def test_a_control_character_in_an_address_is_refused(client, session, users, login):
+def test_a_control_character_in_an_address_is_refused(client):
     assert client.get("/password/reset/abc%00def?lang=en").status_code == 400
     # Under the API's prefix the API answers, with a problem, also at an address it does not know.
     for path in ("/api/v1/register?q=a%00", "/api/v1/no-such-thing?q=a%00"):
@@ -73,7 +73,7 @@ def test_an_id_larger_than_any_there_can_be_is_not_found(app, session, frozen): 
     assert {url: status for url, status in answers.items() if status != 404} == {}
 
 
-def test_tabs_and_new_lines_are_text(client, session, users, login):
+def test_tabs_and_new_lines_are_text(client):
     """Only controls no one types are refused: a tab or a line break pasted into a search is still a search."""
     assert client.get("/register", query_string={"q": "Ali\tHassan\r\n"}).status_code == 200
 
