@@ -127,6 +127,10 @@ def scheduler() -> None:
         stopping.append(True)
         if process.running:
             process.shutdown(wait=False)
+    # Stopped: a later SIGTERM is ignored by the operating system, also while Python exits. Python puts back the
+    # default for a signal with a handler of its own as it exits, so a second SIGTERM then killed the stopped
+    # process (exit status -15); it does not do so for SIG_IGN.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     click.echo("Scheduler stopped.")
 
 
