@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from .. import paging
 from ..access import roles
-from ..database import discard
+from ..database import commit_read, discard, read_apart, reading
 from ..domain import audit, booker, booking, clock, places, register
 from ..domain.availability import find_available
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -135,38 +135,55 @@ def new():
         form = forms.BookingForm(formdata=None, data={**defaults, **request.args.to_dict()})
         return _form_page(form, _chosen(form))
     form = forms.BookingForm()
-    interpreter = _chosen(form)
-    if request.form.get("step") == "edit":  # back from the series preview to change something
-        return _form_page(form, interpreter)
-    try:
-        d = forms.details(form, *forms.slot_times(form))
-        repeat = forms.series(form) if interpreter else None
-    except InvalidInput as error:
-        forms.show_errors(form, error)
-        return _form_page(form, interpreter, 422)
     now, user = clock.now(), me()
+    # What the request reads before it books (the interpreter, whether they may take the slot) is read apart on
+    # SQLite (database.read_apart), as the API does, so the one write lock is held for the free-slot check and the
+    # writes only; a series' preview, which writes nothing, never takes it.
+    with read_apart(db.session) as apart:
+        interpreter = _chosen(form)
+        if request.form.get("step") == "edit":  # back from the series preview to change something
+            return _form_page(form, interpreter)
+        try:
+            d = forms.details(form, *forms.slot_times(form))
+            repeat = forms.series(form) if interpreter else None
+        except InvalidInput as error:
+            forms.show_errors(form, error)
+            return _form_page(form, interpreter, 422)
+        try:
+            if repeat:
+                occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
+                                                     rules())
+                discard(db.session())  # a preview changes nothing
+                return _preview_page(form, interpreter, occurrences)
+            chosen = booking.choose(db.session, user, interpreter.register_number, d, now, rules()) \
+                if interpreter else None
+        except NotFound:
+            raise
+        except DomainError as error:
+            return _refused_form(form, interpreter, error)
+        if apart:
+            commit_read(db.session())
     try:
-        if repeat:
-            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
-                                                 rules())
-            discard(db.session())  # a preview changes nothing
-            return _preview_page(form, interpreter, occurrences)
         if interpreter:
-            made = booking.request_direct(db.session, user, interpreter.register_number, d, now, rules())
+            made = booking.request_direct(db.session, user, interpreter.register_number, d, now, rules(),
+                                          chosen=chosen)
         else:
             made = booking.create_open(db.session, user, d, now, rules())
     except NotFound:
         raise
     except DomainError as error:
         return _refused_form(form, interpreter, error)
-    db.session.commit()
     if interpreter:
-        flash(_("The request is sent to %(name)s, who holds the time for you until they answer.",
-                name=interpreter.name), "success")
+        message = _("The request is sent to %(name)s, who holds the time for you until they answer.",
+                    name=interpreter.name)
     else:
-        flash(_("The open request is sent to every qualified, free interpreter. The first to accept gets it."),
-              "success")
-    return redirect(url_for("booking.view", booking_id=made.id), 303)
+        message = _("The open request is sent to every qualified, free interpreter. The first to accept gets it.")
+    made_id = made.id
+    # The message and the address are read before the commit, which expires what the session holds: read after
+    # it, the booking and the interpreter would be loaded again, in a write transaction of its own (this is a POST).
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("booking.view", booking_id=made_id), 303)
 
 
 def _refused_form(form, interpreter, error: DomainError):
@@ -204,19 +221,21 @@ def create_series():
         raise
     except Conflict as error:
         discard(db.session())  # all or nothing: not one occurrence is kept
-        try:
-            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, every_days,
-                                                 count, now, rules())
-        except DomainError as invalid:
-            return _refused_form(form, interpreter, invalid)
-        discard(db.session())
+        with reading():  # the preview writes nothing: on SQLite it does not take the write lock
+            try:
+                occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, every_days,
+                                                     count, now, rules())
+            except DomainError as invalid:
+                return _refused_form(form, interpreter, invalid)
+            discard(db.session())
         return _preview_page(form, interpreter, occurrences, 409, error)
     except InvalidInput as error:
         return _refused_form(form, interpreter, error)
-    db.session.commit()
-    flash(_("%(count)s requests are sent to %(name)s, one for each date.", count=len(made), name=interpreter.name),
-          "success")
-    return redirect(url_for("booking.view", booking_id=made[0].id), 303)
+    message = _("%(count)s requests are sent to %(name)s, one for each date.", count=len(made), name=interpreter.name)
+    first_id = made[0].id
+    db.session.commit()  # after what the message and the address need (see `new`)
+    flash(message, "success")
+    return redirect(url_for("booking.view", booking_id=first_id), 303)
 
 
 # The agency's bookings ---------------------------------------------------------------------------
@@ -317,8 +336,9 @@ def _act(booking_id: int, change, done, form_name: str, form):
             form[error.field].errors = [error.message]
             return _booking_page(b, 422, **{form_name: form})
         return _booking_page(b, error.status, error=error, **{form_name: form})
-    db.session.commit()
-    flash(done(changed), "success")
+    message = done(changed)
+    db.session.commit()  # after what the message needs (see `new`)
+    flash(message, "success")
     return redirect(url_for("booking.view", booking_id=booking_id), 303)
 
 

@@ -621,21 +621,50 @@ def test_bad_list_filters_are_refused(booker, world, query, message):
 
 # The login and SQLite's write lock ------------------------------------------------------------------
 
-def test_a_booking_form_reads_its_login_before_it_takes_sqlites_write_lock(booker, app, world):
+@pytest.mark.parametrize("reads", ["FROM user_sessions", "JOIN users ON users.interpreter_id = interpreters.id"],
+                         ids=["login", "interpreter"])
+def test_a_booking_form_reads_its_login_and_interpreter_before_it_takes_sqlites_write_lock(booker, app, world, reads):
     """On SQLite a write transaction holds the one write lock from its BEGIN, so whatever it reads first keeps every
-    other writer waiting. A posted form reads its login (the session record and the user) in a read transaction of
-    its own, then books in a write transaction: a second connection can take the write lock while the login is
-    read. On PostgreSQL, where writers do not queue at BEGIN, both are one transaction."""
+    other writer waiting. A posted form reads its login (the session record and the user), then, as the API does,
+    finds its interpreter with their address and checks that they are active, qualified and work this way
+    (booking.choose), each in a read transaction of its own; then it checks the slot is free and books in a write
+    transaction: a second connection can take the write lock while the login and the interpreter are read. On
+    PostgreSQL, where writers do not queue at BEGIN, all is one transaction."""
     with app.app_context():
         engine = db.engine
     sqlite = engine.dialect.name == "sqlite"
-    with write_lock_probe(engine, "FROM user_sessions") as seen:
+    with write_lock_probe(engine, reads) as seen:
         response = booker.post("/bookings/new", data=form(interpreter=world.amina))
     assert response.status_code == 303
     assert seen.others == (["could write"] if sqlite else [])
     assert len(seen.read_in) == 1 and len(seen.booked_in) == 1
-    # The transaction the login was read in (counted by BEGIN) is, or is not, the one the booking is written in.
+    # The transaction it was read in (counted by BEGIN) is, or is not, the one the booking is written in.
     assert (seen.read_in[0] == seen.booked_in[0]) is not sqlite
+    # The message and the address it goes to next are read before the commit: no transaction begins after it
+    # (on SQLite, a POST's would be a write transaction, to read the booking and the interpreter again).
+    assert seen.begins == seen.booked_in[0]
+
+
+@pytest.mark.parametrize("path", ["/bookings/new", "/bookings/series"], ids=["preview", "refused series"])
+def test_a_series_preview_never_takes_sqlites_write_lock(booker, app, session, world, path):
+    """A preview writes nothing, so it does not hold the one write lock while it checks each date (up to 26, each
+    with its own queries), shown first or again when a series is refused: another writer can write meanwhile."""
+    domain_booking(session, world, oslo(date(2027, 3, 16), 10), confirm=False)  # the third week is taken
+    before = count_bookings(session)
+    with app.app_context():
+        engine = db.engine
+    with write_lock_probe(engine, "FROM bookings") as seen:
+        response = booker.post(path, data=form(interpreter=world.amina, every_days="7", count="4"))
+    assert response.status_code == (200 if path.endswith("new") else 409)
+    assert text(response).count("Not free") == 1
+    assert count_bookings(session) == before
+    if engine.dialect.name == "sqlite":
+        # The preview checks each date for a booking holding the slot; a refused series first tried to book them
+        # (under the lock, until the taken date: all or nothing).
+        assert seen.others[-4:] == ["could write"] * 4
+        assert len(seen.others) == (4 if path.endswith("new") else 7)
+    else:
+        assert seen.others == []
 
 
 def test_a_form_posted_after_a_while_records_that_the_login_was_seen(booker, session, world, clock):
