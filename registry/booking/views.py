@@ -221,14 +221,14 @@ def create_series():
         raise
     except Conflict as error:
         discard(db.session())  # all or nothing: not one occurrence is kept
-        with reading():  # the preview writes nothing: on SQLite it does not take the write lock
+        with reading():  # the preview writes nothing: on SQLite it, and the page, do not take the write lock
             try:
                 occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, every_days,
                                                      count, now, rules())
             except DomainError as invalid:
                 return _refused_form(form, interpreter, invalid)
             discard(db.session())
-        return _preview_page(form, interpreter, occurrences, 409, error)
+            return _preview_page(form, interpreter, occurrences, 409, error)
     except InvalidInput as error:
         return _refused_form(form, interpreter, error)
     message = _("%(count)s requests are sent to %(name)s, one for each date.", count=len(made), name=interpreter.name)
