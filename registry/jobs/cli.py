@@ -15,7 +15,7 @@ from ..domain.times import AmbiguousTime, to_utc
 from ..extensions import db
 from . import runner
 from .registry import JOBS, UnknownJob, get
-from .scheduler import ScheduleError, build, next_run
+from .scheduler import ScheduleError, Stopper, build, next_run
 
 jobs = AppGroup("jobs", help="Scheduled jobs: list them, or run one now.")
 
@@ -100,37 +100,26 @@ def scheduler() -> None:
         process = build(app)
     except ScheduleError as error:
         raise click.ClickException(str(error)) from None
-    # `kill` (and `make run` ending) stops it as Ctrl-C does: no new runs, running ones are not waited for. Once:
-    # when `make run` is stopped by a signal to its whole group, the Makefile's trap sends a second SIGTERM (and
-    # Ctrl-C one after the SIGINT), which found the scheduler stopped and printed SchedulerNotRunningError's
-    # traceback. The handler is in place before the jobs are listed, so a SIGTERM once they are (before the
-    # scheduler runs) stops it before it starts, as Ctrl-C would.
-    stopping = []
-
-    def stop(*_):
-        if stopping:
-            return
-        stopping.append(True)
-        if process.running:
-            process.shutdown(wait=False)
-        else:
-            raise KeyboardInterrupt
-
+    # `kill` (and `make run` ending) stops it as Ctrl-C does, once (scheduler.Stopper). The handlers are in place
+    # before the jobs are listed, so a signal once they are (before the scheduler runs) stops it before it starts.
+    stop = Stopper(process)
+    interrupt = signal.getsignal(signal.SIGINT)  # Python's KeyboardInterrupt; ignored when started with & (make run)
     try:
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         now = clock.now()
         click.echo("Scheduler running (Europe/Oslo). Jobs:")
         for name, job in JOBS.items():
             click.echo(f"  {name:<22} {job.schedule(app.config):<14} next {_when(next_run(job, app.config, now))}")
         process.start()
     except KeyboardInterrupt:
-        stopping.append(True)
-        if process.running:
-            process.shutdown(wait=False)
-    # Stopped: a later SIGTERM is ignored by the operating system, also while Python exits. Python puts back the
-    # default for a signal with a handler of its own as it exits, so a second SIGTERM then killed the stopped
-    # process (exit status -15); it does not do so for SIG_IGN.
+        stop.shut_down()
+    # Stopped: a later SIGTERM is ignored by the operating system, also while Python exits (it puts back the default,
+    # death, for a signal with a handler of its own as it exits, and then a second SIGTERM killed the stopped
+    # process, exit status -15; it leaves SIG_IGN alone). Ctrl-C does again what it did before: a second one ends
+    # the wait for a job still running as Python exits.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, interrupt)
     click.echo("Scheduler stopped.")
 
 

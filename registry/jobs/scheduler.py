@@ -6,10 +6,13 @@ missed while the scheduler was down (within JOB_CATCH_UP_HOURS) is made once, at
 an app context of its own and begins its transactions as writes (SQLite: BEGIN IMMEDIATE).
 """
 
+import contextlib
 import logging
+import threading
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -125,3 +128,35 @@ def build(app) -> BlockingScheduler:
             log.info("Job %s missed its last run; running it once now", name)
         scheduler.add_job(run_scheduled, trigger, args=(app, name), id=name, name=name, **policy, **extra)
     return scheduler
+
+
+class Stopper:
+    """What SIGTERM and Ctrl-C do to the scheduler process: stop it once, as Ctrl-C would stop a program (no new
+    runs; the running ones finish as Python exits), and ignore the signals that follow, such as the second SIGTERM
+    `make run`'s trap sends to its process group.
+
+    A signal handler runs in the main thread wherever that thread is, also inside the scheduler holding one of its
+    locks: submitting a job to its thread pool holds the pool's lock. Shutting the scheduler down from the handler
+    then waited for that lock forever (1 of 42 stops, at start, when the runs it missed are submitted at once), so
+    the handler hands the shutdown to a thread of its own, which waits for the main thread to let the lock go.
+    Before the scheduler runs, the handler raises KeyboardInterrupt, which leaves `start()` or keeps it from being
+    called; a KeyboardInterrupt once it runs could be swallowed by the scheduler (it logs any exception while
+    submitting a job and goes on)."""
+
+    def __init__(self, process: BlockingScheduler):
+        self.process = process
+        self.stopping = False
+
+    def __call__(self, _signum=None, _frame=None) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        if not self.process.running:
+            raise KeyboardInterrupt
+        threading.Thread(target=self.shut_down, name="scheduler-stop").start()
+
+    def shut_down(self) -> None:
+        """Stop the scheduler if it runs; a second stop (a signal and Ctrl-C at once) changes nothing."""
+        self.stopping = True
+        with contextlib.suppress(SchedulerNotRunningError):
+            self.process.shutdown(wait=False)
