@@ -116,8 +116,7 @@ def scheduler() -> None:
         stop.shut_down()
     # Stopped: a later SIGTERM is ignored by the operating system, also while Python exits (it puts back the default,
     # death, for a signal with a handler of its own as it exits, and then a second SIGTERM killed the stopped
-    # process, exit status -15; it leaves SIG_IGN alone). Ctrl-C does again what it did before: a second one ends
-    # the wait for a job still running as Python exits.
+    # process, exit status -15; it leaves SIG_IGN alone). Ctrl-C does again what it did before the scheduler ran.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, interrupt)
     click.echo("Scheduler stopped.")
