@@ -204,31 +204,30 @@ def _preview_page(form, interpreter, occurrences, status: int = 200, error=None)
 @roles(*BOOKERS)
 def create_series():
     form = forms.BookingForm()
-    interpreter = _chosen(form)
-    if interpreter is None:
-        raise InvalidInput(_("A series needs a chosen interpreter."), "interpreter")
-    try:
-        d = forms.details(form, *forms.slot_times(form))
-        every_days, count = forms.series(form) or (7, 1)
-    except InvalidInput as error:
-        forms.show_errors(form, error)
-        return _form_page(form, interpreter, 422)
     now, user = clock.now(), me()
+    # Every date's checks are read apart on SQLite (booking.choose_series), as a single request's are (see `new`):
+    # the write lock is held for the free-slot checks and the writes only.
+    with read_apart(db.session):
+        interpreter = _chosen(form)
+        if interpreter is None:
+            raise InvalidInput(_("A series needs a chosen interpreter."), "interpreter")
+        try:
+            d = forms.details(form, *forms.slot_times(form))
+            repeat = forms.series(form) or (7, 1)
+        except InvalidInput as error:
+            forms.show_errors(form, error)
+            return _form_page(form, interpreter, 422)
     try:
-        made = booking.create_series(db.session, user, interpreter.register_number, d, every_days, count, now,
-                                     rules())
+        with read_apart(db.session) as apart:  # the same read transaction as above
+            chosen = booking.choose_series(db.session, user, interpreter.register_number, d, *repeat, now, rules())
+            if apart:
+                commit_read(db.session())
+        made = booking.create_series(db.session, user, interpreter.register_number, d, *repeat, now, rules(),
+                                     chosen=chosen)
     except NotFound:
         raise
     except Conflict as error:
-        discard(db.session())  # all or nothing: not one occurrence is kept
-        with reading():  # the preview writes nothing: on SQLite it, and the page, do not take the write lock
-            try:
-                occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, every_days,
-                                                     count, now, rules())
-            except DomainError as invalid:
-                return _refused_form(form, interpreter, invalid)
-            discard(db.session())
-            return _preview_page(form, interpreter, occurrences, 409, error)
+        return _series_refused(form, interpreter, user, d, repeat, now, error)
     except InvalidInput as error:
         return _refused_form(form, interpreter, error)
     message = _("%(count)s requests are sent to %(name)s, one for each date.", count=len(made), name=interpreter.name)
@@ -236,6 +235,19 @@ def create_series():
     db.session.commit()  # after what the message and the address need (see `new`)
     flash(message, "success")
     return redirect(url_for("booking.view", booking_id=first_id), 303)
+
+
+def _series_refused(form, interpreter, user, d, repeat: tuple[int, int], now, error: Conflict):
+    """All or nothing: not one date is kept, and the dates are shown again, each with whether it can be booked."""
+    discard(db.session())
+    with reading():  # the preview writes nothing: on SQLite it, and the page, do not take the write lock
+        try:
+            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
+                                                 rules())
+        except DomainError as invalid:
+            return _refused_form(form, interpreter, invalid)
+        discard(db.session())
+        return _preview_page(form, interpreter, occurrences, 409, error)
 
 
 # The agency's bookings ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from ..models.interpreter import CATEGORIES, MODALITIES
 from . import audit, notifications
 from .availability import Slot, availability_of, find_available, qualifies_on
 from .clock import oslo_date
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, DomainError, InvalidInput, NotFound
 from .languages import is_language
 from .places import is_county, is_municipality
 from .qualification import at_least, derive_categories, verified_credentials
@@ -381,20 +381,38 @@ def preview_series(session, booker: User, register_number: int, d: Details, ever
     return result
 
 
-def create_series(session, booker: User, register_number: int, d: Details, every_days: int, count: int,
-                  now: datetime, rules: Rules) -> list[Booking]:
-    """Every occurrence as its own direct request, all or nothing."""
-    series_id = secrets.token_hex(8)
-    bookings = []
+def choose_series(session, booker: User, register_number: int, d: Details, every_days: int, count: int,
+                  now: datetime, rules: Rules) -> list[Chosen]:
+    """The first half of create_series: `choose` for every date, refused at the first that cannot be booked. It
+    writes nothing, so a caller may run it in a read transaction of its own before the bookings' (see choose)."""
+    chosen = []
     for start, end in series_times(d, every_days, count, rules):
         try:
-            bookings.append(request_direct(session, booker, register_number,
-                                           replace(d, starts_at=start, ends_at=end), now, rules, series_id))
+            chosen.append(choose(session, booker, register_number, replace(d, starts_at=start, ends_at=end), now,
+                                 rules))
         except (Conflict, InvalidInput) as error:
-            raise Conflict(_l("The series was not booked: %(date)s cannot be booked (%(reason)s). Nothing was "
-                              "booked.", date=local(start).strftime("%d.%m.%Y"), reason=error.message),
-                           error.field) from None
+            raise _series_refused(start, error) from None
+    return chosen
+
+
+def create_series(session, booker: User, register_number: int, d: Details, every_days: int, count: int,
+                  now: datetime, rules: Rules, chosen: list[Chosen] | None = None) -> list[Booking]:
+    """Every occurrence as its own direct request, all or nothing. `chosen` is what choose_series answered for
+    these arguments, when the caller ran it apart."""
+    series_id = secrets.token_hex(8)
+    bookings = []
+    for each in chosen or choose_series(session, booker, register_number, d, every_days, count, now, rules):
+        try:
+            bookings.append(request_direct(session, booker, register_number, each.details, now, rules, series_id,
+                                           chosen=each))
+        except (Conflict, InvalidInput) as error:
+            raise _series_refused(each.details.starts_at, error) from None
     return bookings
+
+
+def _series_refused(start: datetime, error: DomainError) -> Conflict:
+    return Conflict(_l("The series was not booked: %(date)s cannot be booked (%(reason)s). Nothing was booked.",
+                       date=local(start).strftime("%d.%m.%Y"), reason=error.message), error.field)
 
 
 # Answering and changing -----------------------------------------------------------------------------

@@ -367,6 +367,25 @@ def test_series_is_all_or_nothing(session, world):
     assert [m.starts_at.astimezone(to_utc.__globals__["OSLO"]).hour for m in made] == [13, 13, 13, 13]
 
 
+def test_a_series_is_chosen_date_by_date_then_booked(session, world):
+    """choose_series checks every date (booking.choose) and writes nothing, refusing as create_series does;
+    create_series books what it chose."""
+    number, start = world["amina"].register_number, details(start=oslo(TUESDAY, 10))
+    world["amina"].offers_video = False
+    session.commit()
+    with pytest.raises(Conflict) as refused:
+        b.choose_series(session, world["booker"], number, start, 7, 4, NOW, RULES)
+    assert "02.03.2027" in str(refused.value.message) and refused.value.field == "modality"  # the first date's reason
+    assert not session.new and session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+    world["amina"].offers_video = True
+    session.commit()
+    chosen = b.choose_series(session, world["booker"], number, start, 7, 2, NOW, RULES)
+    assert [c.details.starts_at for c in chosen] == [oslo(TUESDAY, 10), oslo(date(2027, 3, 9), 10)]
+    made = b.create_series(session, world["booker"], number, start, 7, 2, NOW, RULES, chosen=chosen)
+    assert [m.starts_at for m in made] == [c.details.starts_at for c in chosen]
+    assert len({m.series_id for m in made}) == 1 and all(m.status == "requested" for m in made)
+
+
 def test_series_limits(session, world):
     with pytest.raises(InvalidInput):
         b.preview_series(session, world["booker"], world["amina"].register_number, details(), 7, 27, NOW, RULES)

@@ -645,6 +645,21 @@ def test_a_booking_form_reads_its_login_and_interpreter_before_it_takes_sqlites_
     assert seen.begins == seen.booked_in[0]
 
 
+def test_a_series_reads_its_interpreter_for_every_date_before_it_takes_sqlites_write_lock(booker, app, world):
+    """As a single request does: each date's interpreter and whether they may take it (booking.choose_series) are
+    read apart on SQLite, then every date is checked free and booked in one write transaction, all or nothing."""
+    with app.app_context():
+        engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    with write_lock_probe(engine, "JOIN users ON users.interpreter_id = interpreters.id") as seen:
+        response = booker.post("/bookings/series", data=form(interpreter=world.amina, every_days="7", count="3"))
+    assert response.status_code == 303
+    assert len(seen.read_in) == 3 and len(seen.booked_in) == 3  # one of each a date
+    assert seen.others == (["could write"] * 3 if sqlite else [])
+    assert len(set(seen.booked_in)) == 1 and seen.begins == seen.booked_in[0]  # one write transaction, the last
+    assert (set(seen.read_in) == set(seen.booked_in)) is not sqlite
+
+
 @pytest.mark.parametrize("path", ["/bookings/new", "/bookings/series"], ids=["preview", "refused series"])
 def test_a_series_preview_never_takes_sqlites_write_lock(booker, app, session, world, path):
     """A preview writes nothing, so it does not hold the one write lock while it checks each date (up to 26, each
