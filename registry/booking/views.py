@@ -149,14 +149,12 @@ def new():
         except InvalidInput as error:
             forms.show_errors(form, error)
             return _form_page(form, interpreter, 422)
+        if repeat:
+            return _series_preview(form, interpreter, user, d, repeat, now)
+        chosen = None
         try:
-            if repeat:
-                occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
-                                                     rules())
-                discard(db.session())  # a preview changes nothing
-                return _preview_page(form, interpreter, occurrences)
-            chosen = booking.choose(db.session, user, interpreter.register_number, d, now, rules()) \
-                if interpreter else None
+            if interpreter:
+                chosen = booking.choose(db.session, user, interpreter.register_number, d, now, rules())
         except NotFound:
             raise
         except DomainError as error:
@@ -194,10 +192,21 @@ def _refused_form(form, interpreter, error: DomainError):
     return _form_page(form, interpreter, 422)
 
 
-def _preview_page(form, interpreter, occurrences, status: int = 200, error=None):
-    return render_template("booking/series_preview.html", form=form, interpreter=interpreter,
-                           occurrences=occurrences, all_free=all(o.free for o in occurrences), error=error,
-                           confirm=forms.ConfirmForm()), status
+def _series_preview(form, interpreter, user, d, repeat: tuple[int, int], now, status: int = 200, error=None):
+    """The dates of a series, each with whether it can be booked: asked for, or shown again when a series was
+    refused. A preview writes nothing: on SQLite it, and its page, do not take the write lock."""
+    with reading():
+        try:
+            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
+                                                 rules())
+        except NotFound:
+            raise
+        except DomainError as invalid:
+            return _refused_form(form, interpreter, invalid)
+        discard(db.session())  # a preview changes nothing
+        return render_template("booking/series_preview.html", form=form, interpreter=interpreter,
+                               occurrences=occurrences, all_free=all(o.free for o in occurrences), error=error,
+                               confirm=forms.ConfirmForm()), status
 
 
 @bp.post("/series")
@@ -227,7 +236,8 @@ def create_series():
     except NotFound:
         raise
     except Conflict as error:
-        return _series_refused(form, interpreter, user, d, repeat, now, error)
+        discard(db.session())  # all or nothing: not one date is kept
+        return _series_preview(form, interpreter, user, d, repeat, now, 409, error)
     except InvalidInput as error:
         return _refused_form(form, interpreter, error)
     message = _("%(count)s requests are sent to %(name)s, one for each date.", count=len(made), name=interpreter.name)
@@ -235,19 +245,6 @@ def create_series():
     db.session.commit()  # after what the message and the address need (see `new`)
     flash(message, "success")
     return redirect(url_for("booking.view", booking_id=first_id), 303)
-
-
-def _series_refused(form, interpreter, user, d, repeat: tuple[int, int], now, error: Conflict):
-    """All or nothing: not one date is kept, and the dates are shown again, each with whether it can be booked."""
-    discard(db.session())
-    with reading():  # the preview writes nothing: on SQLite it, and the page, do not take the write lock
-        try:
-            occurrences = booking.preview_series(db.session, user, interpreter.register_number, d, *repeat, now,
-                                                 rules())
-        except DomainError as invalid:
-            return _refused_form(form, interpreter, invalid)
-        discard(db.session())
-        return _preview_page(form, interpreter, occurrences, 409, error)
 
 
 # The agency's bookings ---------------------------------------------------------------------------

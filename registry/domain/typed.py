@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 FORBIDDEN_MESSAGE = _l("The text contains characters that are not allowed.")
 
+
 def forbidden_in(pairs) -> str | None:
     """The name of the first (name, value) pair with a forbidden character in either, or None: for every way in
     (the pages' check in registry/errors.py, the API's in api/views.py), each answering in its own form."""

@@ -230,4 +230,3 @@ def test_an_import_of_ten_thousand_rows_succeeds(client, session, users, login, 
     [entry] = import_entries(session)
     assert entry.after["rows"] == 10_000 and entry.after["create"] == 10_000
     assert elapsed < 60, f"the import took {elapsed:.1f} s"
-

@@ -151,8 +151,9 @@ def test_a_stop_before_the_scheduler_runs_keeps_it_from_starting():
     assert not stop.process.running
 
 
-@pytest.mark.parametrize("after", [0.0, 1.5], ids=["at-once", "running"])
-def test_the_scheduler_stops_on_sigterm_and_a_second_one_changes_nothing(app, after):
+@pytest.mark.parametrize("after, first", [(0.0, signal.SIGTERM), (1.5, signal.SIGTERM), (1.5, signal.SIGINT)],
+                         ids=["at-once", "running", "ctrl-c"])
+def test_the_scheduler_stops_on_sigterm_and_a_second_one_changes_nothing(app, after, first):
     """`kill` stops the scheduler as Ctrl-C does; when `make run` is stopped by a signal to its process group, the
     scheduler gets that SIGTERM and then the Makefile trap's own, and it still exits cleanly, without a traceback,
     also when that one comes as Python exits (on a fast machine it came 2-80 ms after "Scheduler stopped." and the
@@ -172,7 +173,7 @@ def test_the_scheduler_stops_on_sigterm_and_a_second_one_changes_nothing(app, af
                 break
         assert any("Scheduler running" in line for line in lines), lines
         time.sleep(after)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(first)  # Ctrl-C (SIGINT) stops it the same way, once (scheduler.Stopper)
         for line in process.stdout:  # the trap's SIGTERM comes as the scheduler stops
             lines.append(line)
             if "Scheduler stopped." in line:
