@@ -40,6 +40,7 @@ from .errors import InvalidInput, NotFound
 from .languages import LANGUAGE_CODES
 from .profile import parse_date, years_after
 from .register import as_register_number, name_key
+from .typed import FORBIDDEN
 
 COLUMNS = ("register_number", "name", "birth_date", "type", "language", "date", "valid_until")
 REQUIRED_COLUMNS = COLUMNS
@@ -154,7 +155,14 @@ def _records(text: str, report: Report):
                 "Line %(line)s has %(found)s fields, but the first line names %(expected)s columns.",
                 line=start, found=len(values), expected=len(header))))
             continue
-        yield start, {c: values[positions[c]].strip() for c in COLUMNS}
+        record = {c: values[positions[c]].strip() for c in COLUMNS}
+        if any(FORBIDDEN.search(v) for v in record.values()):
+            # A control character (a NUL, say) is in no name or code: say so, rather than echo it back in a fault
+            # about the value it spoils ("no interpreter is named ...").
+            report.file_errors.append((start, _l("Line %(line)s contains characters that are not allowed, such as "
+                                                 "control characters. Remove them and try again.", line=start)))
+            continue
+        yield start, record
 
 
 # Checking rows -----------------------------------------------------------------------------------

@@ -79,6 +79,13 @@ def bad_files(p) -> dict:
         "not a register number": (f"{HEADER}\n{good}\n\u00b2,,,tao,,2027-01-15,\n12345678901,,,tao,,2027-01-15,\n",
                                   ["Line 3: the register number \u00b2 is not a number.",
                                    "Line 4: the register number 12345678901 is not a number."]),
+        # A NUL was echoed back in "no interpreter is named ..."; a BEL in the type in "unknown type ...".
+        "control character": (f"{HEADER}\n{good}\n,Nobody\x00Here,1970-01-01,tao,,2027-01-15,\n"
+                              f"{p['omar']},,,t\x07ao,,2027-01-15,\n",
+                              ["Line 3 contains characters that are not allowed, such as control characters. "
+                               "Remove them and try again.",
+                               "Line 4 contains characters that are not allowed, such as control characters. "
+                               "Remove them and try again."]),
         "no one by name": (f"{HEADER}\n{good}\n,Nobody Here,1970-01-01,tao,,2027-01-15,\n",
                            ["Line 3: no interpreter is named Nobody Here and born 1970-01-01."]),
         "several by name": (f"{HEADER}\n{good}\n,sara  SAID,08.08.1988,tao,,2027-01-15,\n",
@@ -95,7 +102,8 @@ def bad_files(p) -> dict:
 
 
 @pytest.mark.parametrize("case", ["encoding", "missing column", "duplicate row", "unknown language", "future date",
-                                  "unknown register number", "not a register number", "no one by name",
+                                  "unknown register number", "not a register number", "control character",
+                                  "no one by name",
                                   "several by name", "several faults"])
 def test_each_fault_is_reported_with_its_line_and_nothing_is_written(client, session, users, login, folders,
                                                                      people, case):
