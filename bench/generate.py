@@ -474,12 +474,13 @@ class Plan:
                      respond_by, late, billable, 0, unqualified, report, created, created))
 
     def qualification_rows_final(self):
-        """The qualifications with their interpreter's last booking (known once the bookings are made), as the
-        database's triggers keep them (migration 0009)."""
+        """The qualifications with their interpreter's last booking (known once the bookings are made) and name, as
+        the database's triggers keep them (migrations 0009 and 0010)."""
         people = {person.id: person for person in self.people}
+        names = {row[0]: row[3] for row in self.interpreter_rows}
         for interpreter_id, language, category, rank, county in self.qualification_rows:
             last = people[interpreter_id].last_booked
-            yield interpreter_id, language, category, rank, county, last is not None, last
+            yield interpreter_id, language, category, rank, county, last is not None, last, names[interpreter_id]
 
     def interpreter_rows_final(self):
         for row, person in zip(self.interpreter_rows, self.people, strict=True):
@@ -530,7 +531,8 @@ def generate(t: targets.Target, *, seed: int = SEED, analyze_sqlite: bool = Fals
                                                     "starts_on", "ends_on", "created_at"), plan.sanction_rows)
     counts["credentials"] = loader.load("credentials", CREDENTIAL_COLUMNS, plan.credential_rows())
     counts["qualifications"] = loader.load("qualifications", ("interpreter_id", "language_code", "category",
-                                                              "rank", "county_number", "booked", "last_booked_at"),
+                                                              "rank", "county_number", "booked", "last_booked_at",
+                                                              "name_key"),
                                            plan.qualification_rows_final())
     log(f"  all rows loaded ({time.perf_counter() - started:.0f} s); building indexes and constraints")
     loader.resume()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from registry import paging
 from registry.database import finish_read
 from registry.domain.availability import Slot, find_available
 from registry.domain.clock import OSLO, now
@@ -17,6 +18,7 @@ from registry.domain.places import counties_and_municipalities
 from registry.domain.times import to_utc
 from registry.extensions import db
 from registry.models import Interpreter, Qualification
+from registry.models.interpreter import LISTED_STATUSES
 
 from .generate import COUNTY_WEIGHTS, pick_municipality
 from .report import Figure, percentiles
@@ -33,7 +35,7 @@ PLACES = ("all", "county", "municipality")
 PLACE_LABELS = {"all": "any county", "county": "in a county, on site",
                 "municipality": "near a municipality, on site"}
 REGISTER_CASES = ("language", "language_county", "language_category", "rare_language", "name", "no_filters",
-                  "next_page")
+                  "next_page", "deep_page")
 
 
 def pick_languages(session) -> dict[str, tuple[str, int]]:
@@ -108,13 +110,22 @@ def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) 
 
 
 def register_cases(app) -> dict[str, str]:
-    """The public search as people use it: by language (with county, category), by name, deep pages."""
+    """The public search as people use it: by language (with county, category), by name, the second page, and a
+    page half-way through the popular language's most held category (E, the last listed): its cursor is the one
+    "Next page" leads to there, the key of the holder before it."""
     with app.app_context():
         languages = pick_languages(db.session)
         name = db.session.scalar(sa.select(Interpreter.name).where(Interpreter.status == "active")
                                  .order_by(Interpreter.id).limit(1)) or "Ali"
+        popular, rare = languages["popular"][0], languages["rare"][0]
+        last_rank = sa.select(Qualification.rank, Interpreter.name_key, Interpreter.id).join(Interpreter).where(
+            Qualification.language_code == popular, Interpreter.status.in_(LISTED_STATUSES),
+            Qualification.rank == 5).order_by(Interpreter.name_key, Interpreter.id)
+        held = db.session.scalar(sa.select(sa.func.count()).select_from(last_rank.subquery()))
+        key = db.session.execute(last_rank.offset(held // 2).limit(1)).first()
+        with app.test_request_context():
+            deep = f"/register?language={popular}" + (f"&cursor={paging.encode('register', tuple(key))}" if key else "")
         db.session.remove()
-    popular, rare = languages["popular"][0], languages["rare"][0]
     return {
         "language": f"/register?language={popular}",
         "language_county": f"/register?language={popular}&county=03",
@@ -123,6 +134,7 @@ def register_cases(app) -> dict[str, str]:
         "name": f"/register?q={name.split()[-1][:5].lower()}",
         "no_filters": "/register",
         "next_page": f"/register?language={popular}",  # replaced by its "Next page" link below
+        "deep_page": deep,
     }
 
 

@@ -93,3 +93,19 @@ def rollbacks(engine) -> Iterator[list]:
 
     with listening(engine, rollback=note):
         yield seen
+
+
+def plans(session, run, statement_holds: str) -> list[str]:
+    """The query plan of each statement holding `statement_holds` that `run()` executes, as the database reads it
+    (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN), one text per statement."""
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement_holds in statement:
+            seen.append((statement, parameters))
+
+    with listening(session.get_bind(), before_cursor_execute=before):
+        run()
+    explain = "EXPLAIN QUERY PLAN " if session.get_bind().dialect.name == "sqlite" else "EXPLAIN "
+    return ["\n".join(str(row[-1]) for row in session.connection().exec_driver_sql(explain + statement, parameters))
+            for statement, parameters in seen]

@@ -101,12 +101,16 @@ def search(
     """
     max_rank = CATEGORY_RANK[filters.min_category] if filters.min_category else 5
     if filters.language:
+        # The qualification's copies of the name and county (migration 0010) are in its indexes in this order, so
+        # the database reads the holders as listed and stops when the page is full, however deep the page.
         stmt = (
             sa.select(Interpreter, Qualification.rank)
             .join(Qualification, Qualification.interpreter_id == Interpreter.id)
             .where(Qualification.language_code == filters.language, Qualification.rank <= max_rank)
         )
-        order = (Qualification.rank, Interpreter.name_key, Interpreter.id)
+        if filters.county:
+            stmt = stmt.where(Qualification.county_number == filters.county)
+        order = (Qualification.rank, Qualification.name_key, Qualification.interpreter_id)
     else:
         has_category = (
             sa.select(Qualification.interpreter_id)

@@ -85,6 +85,11 @@ class Qualification(db.Model):
                  "interpreter_id"),
         sa.Index("ix_qualifications_language_county_rank", "language_code", "county_number", "rank", "booked",
                  "last_booked_at", "interpreter_id"),
+        # The public register within a language (and county) walks these in its order: category, then name.
+        # See domain.register.search.
+        sa.Index("ix_qualifications_language_rank_name", "language_code", "rank", "name_key", "interpreter_id"),
+        sa.Index("ix_qualifications_language_county_rank_name", "language_code", "county_number", "rank", "name_key",
+                 "interpreter_id"),
     )
 
     interpreter_id: so.Mapped[int] = so.mapped_column(
@@ -102,6 +107,9 @@ class Qualification(db.Model):
     # NULLs first on SQLite, and PostgreSQL's ascending order puts them last.
     booked: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False, server_default=sa.false())
     last_booked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # The interpreter's name_key, copied by the database (QUALIFICATION_NAME_TRIGGERS): never set it here. The
+    # register lists a language's holders by category, then name, read from the index in that order.
+    name_key: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     interpreter: so.Mapped[Interpreter] = so.relationship(back_populates="qualifications")
 
@@ -201,6 +209,52 @@ QUALIFICATION_BOOKED_TRIGGERS = {
             "DROP TRIGGER IF EXISTS interpreter_booked",
             "DROP TRIGGER IF EXISTS qualification_booked_kept",
             "DROP TRIGGER IF EXISTS qualification_booked",
+        ],
+    },
+}
+
+
+# qualifications.name_key follows interpreters.name_key, whatever writes either table (migration 0010), as the
+# county and the last booking do above.
+QUALIFICATION_NAME_TRIGGERS = {
+    "postgresql": {
+        "create": [
+            "CREATE FUNCTION qualification_name() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "NEW.name_key := (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id); "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER qualification_name BEFORE INSERT OR UPDATE OF interpreter_id, name_key "
+            "ON qualifications FOR EACH ROW EXECUTE FUNCTION qualification_name()",
+            "CREATE FUNCTION interpreter_renamed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE qualifications SET name_key = NEW.name_key WHERE interpreter_id = NEW.id; "
+            "RETURN NULL; END $$",
+            "CREATE TRIGGER interpreter_renamed AFTER UPDATE OF name_key ON interpreters FOR EACH ROW "
+            "WHEN (OLD.name_key IS DISTINCT FROM NEW.name_key) EXECUTE FUNCTION interpreter_renamed()",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_renamed ON interpreters",
+            "DROP FUNCTION IF EXISTS interpreter_renamed()",
+            "DROP TRIGGER IF EXISTS qualification_name ON qualifications",
+            "DROP FUNCTION IF EXISTS qualification_name()",
+        ],
+    },
+    "sqlite": {
+        "create": [
+            "CREATE TRIGGER qualification_name AFTER INSERT ON qualifications BEGIN "
+            "UPDATE qualifications SET name_key = (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER qualification_name_kept AFTER UPDATE OF interpreter_id, name_key ON qualifications "
+            "WHEN NEW.name_key IS NOT (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id) "
+            "BEGIN UPDATE qualifications SET "
+            "name_key = (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER interpreter_renamed AFTER UPDATE OF name_key ON interpreters "
+            "WHEN OLD.name_key IS NOT NEW.name_key BEGIN "
+            "UPDATE qualifications SET name_key = NEW.name_key WHERE interpreter_id = NEW.id; END",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_renamed",
+            "DROP TRIGGER IF EXISTS qualification_name_kept",
+            "DROP TRIGGER IF EXISTS qualification_name",
         ],
     },
 }

@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.database import listening
 from registry.domain import qualification
 from registry.domain.availability import Slot, availability_of, find_available
 from registry.models import Absence, Booking, Credential, Qualification, WorkingHours
-from tests.helpers import interpreter, user
+from tests.helpers import interpreter, plans, user
 
 TODAY = date(2027, 3, 1)
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Oslo
@@ -170,21 +169,7 @@ def test_qualifications_follow_when_their_interpreter_was_last_booked(session):
 
 def _search_plans(session, **slot) -> list[str]:
     """The plan of each search statement find_available runs for the slot."""
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if "working_hours" in statement:
-            seen.append((statement, parameters))
-
-    with listening(session.get_bind(), before_cursor_execute=before):
-        names(session, **slot)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    plans = []
-    for statement, parameters in seen:
-        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
-        rows = session.connection().exec_driver_sql(explain + statement, parameters).all()
-        plans.append("\n".join(str(row[-1]) for row in rows))
-    return plans
+    return plans(session, lambda: names(session, **slot), "working_hours")
 
 
 def test_a_search_without_a_place_is_one_query_over_every_category_asked_for(session, ranked):

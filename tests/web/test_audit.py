@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from registry.database import listening
 from registry.domain import audit
 from registry.models import Agency, ApiToken, AuditEntry, OneTimeToken, OutboxMessage, User
+from tests.helpers import plans
 from tests.web.conftest import PASSWORD
 
 NEW_PASSWORD = "the new admin's password"
@@ -222,21 +222,9 @@ def test_a_persons_entries_are_read_from_their_index_newest_first(session):
     """One person's entries come from ix_audit_log_actor in id order, newest first: a person with few entries
     among millions is found at once, where text within the address reads every entry. On PostgreSQL with
     sequential scans off: a handful of rows is rightly read whole."""
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if "audit_log" in statement:
-            seen.append((statement, parameters))
-
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-    with listening(session.get_bind(), before_cursor_execute=before):
-        audit.search(session, actor_id=7, limit=51)
-    (statement, parameters), = seen
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    rows = session.connection().exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement,
-                                                parameters).all()
-    plan = "\n".join(str(row[-1]) for row in rows)
+    plan, = plans(session, lambda: audit.search(session, actor_id=7, limit=51), "audit_log")
     assert "ix_audit_log_actor" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
 

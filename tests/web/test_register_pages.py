@@ -4,9 +4,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from registry.domain.clock import oslo_date
-from tests.helpers import interpreter
+from registry.domain.register import Filters, name_key, search
+from registry.models import Interpreter, Qualification
+from tests.helpers import interpreter, plans
 
 A = [("authorisation", "ar"), ("bachelor", "ar")]
 C = [("authorisation", "ar")]
@@ -206,3 +209,46 @@ def test_security_headers(client):
 
 def test_healthz_needs_no_database(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def _name_copies(session) -> dict:
+    return dict(session.execute(sa.select(Qualification.interpreter_id, Qualification.name_key)).all())
+
+
+def test_the_order_by_name_follows_an_interpreter_renamed(client, session, register):
+    """The register lists by the qualifications' copy of the name (migration 0010), which the database keeps: set
+    when a category is written, rewritten when the interpreter is renamed, whoever renames them (here a plain
+    UPDATE), and put right when written by mistake."""
+    today = oslo_date()
+    assert names_in(client.get("/register?language=ar&min_category=A").text) == ["Abe Andersen"]
+    ada = interpreter(session, "Ada Aas", credentials=A, county="46", today=today)
+    assert names_in(client.get("/register?language=ar&min_category=A").text) == ["Abe Andersen", "Ada Aas"]
+    session.execute(sa.update(Interpreter).where(Interpreter.id == ada.id)
+                    .values(name="Aaron Aas", name_key=name_key("Aaron Aas")))
+    session.commit()
+    assert names_in(client.get("/register?language=ar&min_category=A").text) == ["Aaron Aas", "Abe Andersen"]
+    session.execute(sa.update(Qualification).values(name_key="zzz"))  # written by mistake: put right
+    session.commit()
+    keys = dict(session.execute(sa.select(Interpreter.id, Interpreter.name_key)).all())
+    assert _name_copies(session) == {i: keys[i] for i in _name_copies(session)}
+    assert names_in(client.get("/register?language=ar&min_category=A").text) == ["Aaron Aas", "Abe Andersen"]
+    # A category in a new language gets the name the interpreter has then.
+    session.execute(sa.insert(Qualification).values(interpreter_id=ada.id, language_code="so", category="C",
+                                                    rank=3))
+    session.commit()
+    assert session.scalar(sa.select(Qualification.name_key).where(
+        Qualification.interpreter_id == ada.id, Qualification.language_code == "so")) == "aaron aas"
+
+
+@pytest.mark.parametrize("filters", [dict(language="ar"), dict(language="ar", county="03"),
+                                     dict(language="ar", min_category="C", modality="video")])
+def test_a_language_is_listed_from_its_index_in_order_however_deep_the_page(session, register, filters):
+    """Category, then name, read in that order from the qualifications' index, and no sort: a page deep among a
+    popular language's holders costs what the first does (19-23 ms against 3.6 ms on the PostgreSQL bench data,
+    before). On PostgreSQL with sequential scans off: a handful of rows is rightly read whole."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan, = plans(session, lambda: search(session, Filters(**filters), (5, "m", 1), 25), "JOIN qualifications")
+    index = "ix_qualifications_language_" + ("county_rank_name" if "county" in filters else "rank_name")
+    assert index in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
