@@ -271,8 +271,9 @@ def approve_time(id: int):
 def my_bookings():
     q = check_query(bodies.MY_BOOKINGS, request.args)
     since = q["from"] or clock.now() - timedelta(days=MY_WINDOW_DAYS)
-    found = rules.interpreter_bookings(db.session, current().interpreter_id, since, q["to"])
-    return answer(_page_of(found, _decode("api:me-bookings", q["cursor"]), q["limit"], "api:me-bookings"))
+    found, next_key = rules.interpreter_bookings_page(db.session, current().interpreter_id, since, q["to"],
+                                                      after=_decode("api:me-bookings", q["cursor"]), limit=q["limit"])
+    return answer(serialize.page([serialize.booking(b) for b in found], _encode("api:me-bookings", next_key)))
 
 
 @bp.get("/me/offers")

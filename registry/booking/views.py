@@ -8,7 +8,6 @@ request's changes are rolled back.
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time
 from flask_babel import gettext as _
@@ -288,7 +287,7 @@ def index():
     if "date_from" not in request.args:  # unless asked otherwise, what is coming, from today
         args["date_from"] = clock.oslo_date().isoformat()
     form = forms.ListForm(formdata=None, data=args)
-    page = {"form": form, "rows": [], "interpreters": {}, "next_url": None, "first_url": None,
+    page = {"form": form, "rows": [], "next_url": None, "first_url": None,
             "status_options": [(s, labels.STATUS[s]) for s in STATUSES]}
     try:
         found = _list_filters(form)
@@ -299,12 +298,10 @@ def index():
     rows, next_key = booking.agency_bookings(
         db.session, current_user.agency_id, status=found["status"], since=found["date_from"],
         until=found["date_to"], after=after, limit=current_app.config["PAGE_SIZE"])
-    ids = {b.interpreter_id for b in rows if b.interpreter_id}
     if next_key:  # the same filters as this page, so every page lists the same bookings
         cursor = paging.encode("bookings", (next_key[0].isoformat(), next_key[1]))
         page["next_url"] = url_for("booking.index", **args, cursor=cursor)
-    page.update(rows=rows, first_url=url_for("booking.index", **args) if after else None, interpreters={
-        i.id: i for i in db.session.scalars(sa.select(Interpreter).where(Interpreter.id.in_(ids)))})
+    page.update(rows=rows, first_url=url_for("booking.index", **args) if after else None)
     return render_template("booking/list.html", **page)
 
 

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 import time_machine
 
 from registry.api import bookings as api_bookings
+from registry.database import listening
 from registry.extensions import db
 from registry.models import ApiToken, Booking, BookingOffer
 from tests.api.conftest import NOW, TUESDAY, booking_body, oslo, problem_of, rfc
-from tests.helpers import write_lock_probe
+from tests.helpers import plans, write_lock_probe
 
 
 def book(api, as_="booker", **changes) -> dict:
@@ -211,6 +212,50 @@ def test_lists_show_only_the_agencys_bookings_and_page(api, world):
     assert api.get("/bookings?status=cancelled", as_="booker").get_json()["items"] == []
     problem_of(api.get("/bookings?status=lost", as_="booker"), 400)
     problem_of(api.get("/bookings?from=yesterday", as_="booker"), 400)
+
+
+def _statements(session, request) -> tuple[int, list[int]]:
+    """How many statements a request ran, and the ids of the bookings it listed."""
+    seen = []
+    with listening(session.get_bind(), before_cursor_execute=lambda *args: seen.append(args[2])):
+        body = request().get_json()
+    return len(seen), [b["id"] for b in body["items"]]
+
+
+def test_a_list_reads_its_interpreters_and_bodies_at_once_not_one_by_one(api, session, world):
+    """A page of bookings costs the same statements whether they are with one interpreter or several, for one public
+    body or several: the API's agency list was 27 statements for a page of 25 bookings with 25 interpreters."""
+    with_amina = book(api, interpreter=str(world.amina), start=rfc(oslo(TUESDAY, 9)), end=rfc(oslo(TUESDAY, 10)))
+    agency_list = lambda: api.get("/bookings", as_="booker")  # noqa: E731
+    mine = lambda: api.get("/me/bookings", as_="interpreter")  # noqa: E731
+    agency_list(), mine()  # each token's first use is also written down (last_used_at), apart
+    alone, listed = _statements(session, agency_list)
+    assert listed == [with_amina["id"]]
+    own_alone, listed = _statements(session, mine)
+    assert listed == [with_amina["id"]]
+    with_omar = book(api, interpreter=str(world.omar), start=rfc(oslo(TUESDAY, 13)), end=rfc(oslo(TUESDAY, 14)))
+    for_body_b = book(api, as_="booker_b", interpreter=str(world.amina), start=rfc(oslo(TUESDAY, 15)),
+                      end=rfc(oslo(TUESDAY, 16)))
+    assert _statements(session, agency_list) == (alone, [with_amina["id"], with_omar["id"]])
+    assert _statements(session, mine) == (own_alone, [with_amina["id"], for_body_b["id"]])
+
+
+def test_a_status_is_looked_for_among_the_agencys_own_bookings(api, session, world):
+    """Without statistics SQLite read every booking in the country with the status (ix_bookings_status_starts), in
+    start order, to find the agency's: 17-32 ms a page on the bench data. It reads the agency's own instead, on
+    PostgreSQL as its statistics say."""
+    from registry.domain.booking import agency_bookings
+
+    made = [book(api, start=rfc(oslo(TUESDAY, h)), end=rfc(oslo(TUESDAY, h + 1)))["id"] for h in (9, 11)]
+    other = book(api, as_="booker_b")["id"]
+    for booking_id, as_ in ((made[1], "booker"), (other, "booker_b")):
+        assert api.post(f"/bookings/{booking_id}/cancel", {}, as_=as_).status_code == 200
+    listed = [b["id"] for b in api.get("/bookings?status=cancelled", as_="booker").get_json()["items"]]
+    assert listed == [made[1]]
+    if session.get_bind().dialect.name == "sqlite":
+        agency = session.scalar(sa.select(Booking.agency_id).where(Booking.id == made[1]))
+        plan, = plans(session, lambda: agency_bookings(session, agency, status="cancelled", limit=25), "FROM bookings")
+        assert "ix_bookings_agency_starts" in plan and "ix_bookings_status_starts" not in plan, plan
 
 
 def test_another_agencys_booking_is_404(api, world):
