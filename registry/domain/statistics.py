@@ -90,29 +90,45 @@ def _check_county(value) -> str | None:
 BOOKING_COUNTY = sa.func.coalesce(Municipality.county_number, Agency.county_number)
 
 
-def _bookings(filters: Filters, *columns):
-    """SELECT columns FROM bookings starting in the period (and in the county)."""
+def _bookings(filters: Filters, *columns, county: bool = False):
+    """SELECT columns FROM bookings starting in the period (and in the county). The municipality and the public
+    body are joined only for a county (`county`: the columns use BOOKING_COUNTY)."""
     stmt = (sa.select(*columns).select_from(Booking)
-            .outerjoin(Municipality, Municipality.number == Booking.municipality_number)
-            .join(Agency, Agency.id == Booking.agency_id)
             .where(Booking.starts_at >= filters.since, Booking.starts_at < filters.until))
+    if filters.county or county:
+        stmt = (stmt.outerjoin(Municipality, Municipality.number == Booking.municipality_number)
+                .join(Agency, Agency.id == Booking.agency_id))
     if filters.county:
         stmt = stmt.where(BOOKING_COUNTY == filters.county)
     return stmt
 
 
-def _counted(session, filters: Filters, key) -> list[tuple]:
-    count = sa.func.count(Booking.id)
-    rows = session.execute(_bookings(filters, key, count).group_by(key).order_by(count.desc(), key)).all()
-    return [tuple(r) for r in rows]
+@dataclass(frozen=True)
+class BookingCounts:
+    """The period's bookings counted three ways, most first (by month: every month of the period, in order)."""
+    by_language: list[tuple[str, int]]
+    by_sector: list[tuple[str, int]]
+    by_month: list[tuple[date, int]]
 
 
-def bookings_by_language(session, filters: Filters) -> list[tuple[str, int]]:
-    return _counted(session, filters, Booking.language_code)
-
-
-def bookings_by_sector(session, filters: Filters) -> list[tuple[str, int]]:
-    return _counted(session, filters, Booking.sector)
+def booking_counts(session, filters: Filters) -> BookingCounts:
+    """By language, by sector and by month from one pass over the period's bookings, grouped by all three at once
+    (at most languages x sectors x months groups) and summed here. Three passes, one for each, took 0.76 s of the
+    page's 1.05 on the PostgreSQL bench data (830,000 bookings in twelve months) and 1.9 s of 2.7 on SQLite."""
+    months = month_starts(filters)
+    ends = [oslo_midnight(m) for m in months[1:]]
+    month = sa.case(*[(Booking.starts_at < end, n) for n, end in enumerate(ends)], else_=len(months) - 1) \
+        if ends else sa.literal(0)
+    language, sector, by_month = {}, {}, {}
+    for code, kind, index, n in session.execute(
+            _bookings(filters, Booking.language_code, Booking.sector, month, sa.func.count(Booking.id))
+            .group_by(Booking.language_code, Booking.sector, month)):
+        language[code] = language.get(code, 0) + n
+        sector[kind] = sector.get(kind, 0) + n
+        by_month[index] = by_month.get(index, 0) + n
+    most_first = lambda counts: sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # noqa: E731
+    return BookingCounts(most_first(language), most_first(sector),
+                         [(m, by_month.get(n, 0)) for n, m in enumerate(months)])
 
 
 def month_starts(filters: Filters) -> list[date]:
@@ -122,16 +138,6 @@ def month_starts(filters: Filters) -> list[date]:
         index = first.year * 12 + first.month - 1 + n
         months.append(date(index // 12, index % 12 + 1, 1))
     return months
-
-
-def bookings_by_month(session, filters: Filters) -> list[tuple[date, int]]:
-    """Every month of the period (Norwegian months), with its number of bookings; months without are 0."""
-    months = month_starts(filters)
-    ends = [oslo_midnight(m) for m in months[1:]]
-    month = sa.case(*[(Booking.starts_at < end, n) for n, end in enumerate(ends)], else_=len(months) - 1) \
-        if ends else sa.literal(0)
-    counts = dict(session.execute(_bookings(filters, month, sa.func.count(Booking.id)).group_by(month)).all())
-    return [(m, counts.get(n, 0)) for n, m in enumerate(months)]
 
 
 def served_by_category(session, filters: Filters) -> list[tuple[str | None, int, float]]:
@@ -158,7 +164,7 @@ def unmet_by_language_county(session, filters: Filters, now: datetime) -> list[t
     """Requests no one took, by language and county: (language, county number, count), most first."""
     count = sa.func.count(Booking.id)
     county = BOOKING_COUNTY.label("county")
-    stmt = (_bookings(filters, Booking.language_code, county, count).where(unmet_condition(now))
+    stmt = (_bookings(filters, Booking.language_code, county, count, county=True).where(unmet_condition(now))
             .group_by(Booking.language_code, county).order_by(count.desc(), Booking.language_code, county))
     return [tuple(r) for r in session.execute(stmt).all()]
 

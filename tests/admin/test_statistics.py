@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from registry.database import listening
 from registry.models import Booking
 from tests.admin.conftest import fresh
 from tests.helpers import interpreter
@@ -157,6 +158,20 @@ def test_every_table_equals_an_independent_count(client, session, users, login, 
     login(client, users.admin)
     for key, counts in expected.items():
         assert as_counts(key, read_csv(client, key, query)) == counts, key
+
+
+def test_the_page_reads_the_periods_bookings_three_times_not_five(client, session, users, login, world):
+    """By language, by sector and by month come from one pass over the period's bookings (booking_counts), served
+    and unmet demand from one each: three passes on the bench data's 830,000 bookings a year took 0.76 s of the
+    PostgreSQL page's 1.05. The municipality and the public body are joined only for a county."""
+    login(client, users.admin)
+    seen = []
+    with listening(session.get_bind(), before_cursor_execute=lambda *args: seen.append(args[2])):
+        page = client.get("/admin/statistics?lang=en&start=2026-06-01&end=2027-02-28")
+    assert page.status_code == 200
+    passes = [s for s in seen if "FROM bookings" in s]
+    assert len(passes) == 3, passes
+    assert sum("JOIN municipalities" in s for s in passes) == 1  # unmet demand, by county
 
 
 def test_shares_of_served_bookings_and_the_month_edges(client, session, users, login, world):
