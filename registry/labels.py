@@ -1,5 +1,6 @@
 """Words shown for stored codes, translated; one place for every view and template."""
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 GENDER = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other")}
@@ -44,3 +45,4 @@ def register(app) -> None:
 
     app.jinja_env.filters["from_iso"] = datetime.fromisoformat
     app.jinja_env.filters["language_name"] = lambda code: language_name(code, current_language())
+    app.jinja_env.filters["number"] = format_decimal  # in the reader's language: 3 666 in Norwegian

@@ -1,5 +1,7 @@
 """Opaque, signed page cursors for keyset pagination; a tampered cursor is refused, not trusted."""
 
+from datetime import datetime
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
@@ -27,11 +29,29 @@ def decode(purpose: str, cursor: str | None) -> tuple | None:
     return tuple(key)
 
 
-def page_url(cursor: str | None) -> str:
-    """This list's address with the same filters, at `cursor` (None: the first page)."""
+def encode_timed(purpose: str, key: tuple | None) -> str | None:
+    """A cursor for a (moment, id) key: lists by time, such as bookings by start."""
+    return None if key is None else encode(purpose, (key[0].isoformat(), key[1]))
+
+
+def decode_timed(purpose: str, cursor: str | None) -> tuple | None:
+    """The (moment, id) key of encode_timed; a cursor of another shape is refused as any tampered one."""
+    key = decode(purpose, cursor)
+    if key is None:
+        return None
+    try:
+        moment, ident = key
+        return datetime.fromisoformat(moment), int(ident)
+    except (TypeError, ValueError):
+        raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor") from None
+
+
+def page_url(cursor: str | None, param: str = "cursor") -> str:
+    """This list's address with the same filters, at `cursor` (None: the first page). `param` names the cursor
+    where a page holds more than one list."""
     from flask import request, url_for
 
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    args = {k: v for k, v in request.args.items() if k != param}
     if cursor:
-        args["cursor"] = cursor
+        args[param] = cursor
     return url_for(request.endpoint, **(request.view_args or {}), **args)

@@ -4,11 +4,13 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_babel import gettext as _
 from wtforms import StringField
 
+from .. import paging
 from ..access import roles
 from ..agency.views import invitation_link, invitation_valid_for, me
 from ..database import discard, writing
 from ..domain import clock, evidence
 from ..domain import work_queue as rules
+from ..domain.admin_records import validity_years
 from ..domain.errors import InvalidInput
 from ..extensions import db
 from ..interpreter.forms import CREDENTIAL_TYPE, show_errors
@@ -23,8 +25,9 @@ def _label(credential) -> str:
     return name
 
 
-def application_form(application, formdata=None):
-    """Approval of an application: one valid-until field per waiting credential, filled with the suggestion."""
+def application_form(application, formdata=None, years: dict | None = None):
+    """Approval of an application: one valid-until field per waiting credential, filled with the suggestion
+    (`years`: the types' default validity, read once for a page of forms)."""
 
     class ApplicationForm(forms.ConfirmForm):
         pass
@@ -33,16 +36,15 @@ def application_form(application, formdata=None):
     for credential in waiting:
         setattr(ApplicationForm, f"valid_until_{credential.id}",
                 StringField(_("Valid until: %(credential)s", credential=_label(credential))))
-    data = {f"valid_until_{c.id}": _iso(rules.suggested_valid_until(db.session, c)) for c in waiting}
+    data = {f"valid_until_{c.id}": _iso(rules.suggested_valid_until(db.session, c, years)) for c in waiting}
     kwargs = {"formdata": None} if formdata is None else {}
     return ApplicationForm(prefix=f"a{application.id}", data=data, **kwargs)
 
 
-def credential_form(credential, formdata=None):
+def credential_form(credential, formdata=None, years: dict | None = None):
     kwargs = {"formdata": None} if formdata is None else {}
-    return forms.ApproveCredentialForm(
-        prefix=f"c{credential.id}", data={"valid_until": _iso(rules.suggested_valid_until(db.session, credential))},
-        **kwargs)
+    suggested = rules.suggested_valid_until(db.session, credential, years)
+    return forms.ApproveCredentialForm(prefix=f"c{credential.id}", data={"valid_until": _iso(suggested)}, **kwargs)
 
 
 def reject_form(prefix: str, formdata=None):
@@ -63,11 +65,18 @@ def home():
 @bp.get("/queue")
 @roles("registry_admin")
 def work_queue():
-    found = rules.queue(db.session)
+    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
+    applications = paging.decode_timed("queue-applications", request.args.get("applications"))
+    credentials = paging.decode_timed("queue-credentials", request.args.get("credentials"))
+    found = rules.queue(db.session, applications_after=applications, credentials_after=credentials,
+                        limit=current_app.config["PAGE_SIZE"])
+    years = validity_years(db.session)
     return render_template(
         "admin/queue.html", queue=found,
-        application_forms={a.id: application_form(a) for a in found.applications},
-        credential_forms={c.id: credential_form(c) for c in found.credentials},
+        applications_next=paging.encode_timed("queue-applications", found.applications_next),
+        credentials_next=paging.encode_timed("queue-credentials", found.credentials_next),
+        application_forms={a.id: application_form(a, years=years) for a in found.applications},
+        credential_forms={c.id: credential_form(c, years=years) for c in found.credentials},
         reject_forms={**{f"ar{a.id}": reject_form(f"ar{a.id}") for a in found.applications},
                       **{f"cr{c.id}": reject_form(f"cr{c.id}") for c in found.credentials}})
 

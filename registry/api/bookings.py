@@ -2,7 +2,7 @@
 
 import hashlib
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, request
@@ -53,22 +53,7 @@ def _done(made: Booking, status: int = 200, headers: dict | None = None):
     return answer(data, status, headers)
 
 
-# Keyset cursors over (start, id) -------------------------------------------------------------------
-
-def _encode(purpose: str, key: tuple | None) -> str | None:
-    return paging.encode(purpose, None if key is None else (key[0].isoformat(), key[1]))
-
-
-def _decode(purpose: str, cursor: str | None) -> tuple | None:
-    key = paging.decode(purpose, cursor)
-    if key is None:
-        return None
-    try:
-        start, ident = key
-        return datetime.fromisoformat(start), int(ident)
-    except (TypeError, ValueError):
-        raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor") from None
-
+# Pages of bookings in memory (offers) ------------------------------------------------------------
 
 def _page_of(found: list[Booking], after: tuple | None, limit: int, purpose: str):
     ordered = sorted(found, key=lambda b: (b.starts_at, b.id))
@@ -77,7 +62,7 @@ def _page_of(found: list[Booking], after: tuple | None, limit: int, purpose: str
     page = ordered[:limit]
     more = len(ordered) > limit
     return serialize.page([serialize.booking(b) for b in page],
-                          _encode(purpose, (page[-1].starts_at, page[-1].id)) if more else None)
+                          paging.encode_timed(purpose, (page[-1].starts_at, page[-1].id)) if more else None)
 
 
 # Finding an interpreter ---------------------------------------------------------------------------
@@ -225,10 +210,11 @@ def _replay(earlier: Booking, fingerprint: str):
            description=_l("By start time, oldest first."), query=bodies.BOOKING_LIST, result="BookingList")
 def list_bookings():
     q = check_query(bodies.BOOKING_LIST, request.args)
-    after = _decode("api:bookings", q["cursor"])
+    after = paging.decode_timed("api:bookings", q["cursor"])
     found, next_key = rules.agency_bookings(db.session, current().agency_id, status=q["status"], since=q["from"],
                                             until=q["to"], after=after, limit=q["limit"])
-    return answer(serialize.page([serialize.booking(b) for b in found], _encode("api:bookings", next_key)))
+    return answer(serialize.page([serialize.booking(b) for b in found], paging.encode_timed("api:bookings",
+                                                                                            next_key)))
 
 
 @bp.get("/bookings/<int:id>")
@@ -271,9 +257,11 @@ def approve_time(id: int):
 def my_bookings():
     q = check_query(bodies.MY_BOOKINGS, request.args)
     since = q["from"] or clock.now() - timedelta(days=MY_WINDOW_DAYS)
+    after = paging.decode_timed("api:me-bookings", q["cursor"])
     found, next_key = rules.interpreter_bookings_page(db.session, current().interpreter_id, since, q["to"],
-                                                      after=_decode("api:me-bookings", q["cursor"]), limit=q["limit"])
-    return answer(serialize.page([serialize.booking(b) for b in found], _encode("api:me-bookings", next_key)))
+                                                      after=after, limit=q["limit"])
+    return answer(serialize.page([serialize.booking(b) for b in found],
+                                 paging.encode_timed("api:me-bookings", next_key)))
 
 
 @bp.get("/me/offers")
@@ -284,7 +272,7 @@ def my_bookings():
 def my_offers():
     q = check_query(bodies.PAGING, request.args)
     found = rules.open_offers(db.session, current().interpreter_id, clock.now())
-    return answer(_page_of(found, _decode("api:me-offers", q["cursor"]), q["limit"], "api:me-offers"))
+    return answer(_page_of(found, paging.decode_timed("api:me-offers", q["cursor"]), q["limit"], "api:me-offers"))
 
 
 @bp.post("/bookings/<int:id>/accept")

@@ -269,15 +269,8 @@ def _list_filters(form) -> dict:
 
 
 def _cursor() -> tuple | None:
-    """The signed (start as ISO text, id) key of the last booking on the previous page."""
-    key = paging.decode("bookings", request.args.get("cursor"))
-    if key is None:
-        return None
-    try:
-        starts_at, booking_id = key
-        return datetime.fromisoformat(starts_at), int(booking_id)
-    except (TypeError, ValueError):
-        raise InvalidInput(_("The page link is not valid. Start the search again."), "cursor") from None
+    """The signed (start, id) key of the last booking on the previous page."""
+    return paging.decode_timed("bookings", request.args.get("cursor"))
 
 
 @bp.get("/")
@@ -299,7 +292,7 @@ def index():
         db.session, current_user.agency_id, status=found["status"], since=found["date_from"],
         until=found["date_to"], after=after, limit=current_app.config["PAGE_SIZE"])
     if next_key:  # the same filters as this page, so every page lists the same bookings
-        cursor = paging.encode("bookings", (next_key[0].isoformat(), next_key[1]))
+        cursor = paging.encode_timed("bookings", next_key)
         page["next_url"] = url_for("booking.index", **args, cursor=cursor)
     page.update(rows=rows, first_url=url_for("booking.index", **args) if after else None)
     return render_template("booking/list.html", **page)

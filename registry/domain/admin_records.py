@@ -128,10 +128,18 @@ def working_hours(session, interpreter: Interpreter) -> list[WorkingHours]:
                            .order_by(WorkingHours.weekday, WorkingHours.start_time)).all()
 
 
-def default_valid_until(session, kind: str, issued_on: date) -> date | None:
-    """The end of a new credential's validity when none is given: the type's default, if it has one."""
-    years = session.scalar(sa.select(CredentialType.default_validity_years).where(CredentialType.code == kind))
-    return _years_after(issued_on, years) if years else None
+def validity_years(session) -> dict[str, int | None]:
+    """Each credential type's default validity in years (None: no default)."""
+    return dict(session.execute(sa.select(CredentialType.code, CredentialType.default_validity_years)).all())
+
+
+def default_valid_until(session, kind: str, issued_on: date, years: dict | None = None) -> date | None:
+    """The end of a new credential's validity when none is given: the type's default, if it has one. `years`
+    (validity_years) saves a query for each credential of a page that suggests dates for many."""
+    if years is None:
+        years = validity_years(session)
+    default = years.get(kind)
+    return _years_after(issued_on, default) if default else None
 
 
 def add_verified_credential(session, actor: User, interpreter: Interpreter, *, type, language, issued_on,

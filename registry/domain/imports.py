@@ -32,9 +32,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..database import chunks
-from ..models import Credential, CredentialType, Interpreter
+from ..models import Credential, Interpreter
 from ..models.credential import CREDENTIAL_TYPES, GENERAL_TYPES
 from . import audit, booking, qualification
+from .admin_records import validity_years
 from .clock import oslo_date
 from .errors import InvalidInput, NotFound
 from .languages import LANGUAGE_CODES
@@ -349,7 +350,7 @@ def check(session, data: bytes, today: date) -> Report:
     for row, extra in rows:
         _identify(row, extra["born"], by_number, by_name)
     existing = _existing(session, {r.interpreter_id for r, _ in rows if r.interpreter_id})
-    defaults = dict(session.execute(sa.select(CredentialType.code, CredentialType.default_validity_years)).all())
+    defaults = validity_years(session)
     seen: dict[tuple, int] = {}
     for row, _ in rows:
         report.rows.append(row)

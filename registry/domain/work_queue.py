@@ -27,27 +27,42 @@ REASON_MAX = 1000
 
 @dataclass(frozen=True)
 class Queue:
+    """A page of each list, oldest first, how many wait in all, and the key of each list's next page (None: no more).
+    """
     applications: list[Application]
     # Waiting credentials of interpreters who are not applying to join (those are with their application).
     credentials: list[Credential]
+    applications_waiting: int = 0
+    credentials_waiting: int = 0
+    applications_next: tuple | None = None
+    credentials_next: tuple | None = None
 
-    @property
-    def empty(self) -> bool:
-        return not self.applications and not self.credentials
 
-
-def queue(session) -> Queue:
-    """Everything waiting for a registry administrator, oldest first."""
-    applications = session.scalars(
-        sa.select(Application).where(Application.state == "pending")
-        .options(so.joinedload(Application.interpreter).selectinload(Interpreter.credentials))
-        .order_by(Application.submitted_at, Application.id)).unique().all()
+def queue(session, *, applications_after: tuple | None = None, credentials_after: tuple | None = None,
+          limit: int = 50) -> Queue:
+    """What waits for a registry administrator, oldest first: a page of each list, keyset-paged on (submitted_at,
+    id) and (created_at, id), with their interpreters and what the page shows of them read at once. The whole
+    queue on one page was 2.8-3.9 s and 9.5 MB of HTML for the 3,666 credentials waiting in the bench data, with a
+    query for each credential's categories."""
+    pending = sa.select(Application).where(Application.state == "pending")
     applying = sa.select(Application.interpreter_id).where(Application.state == "pending")
-    credentials = session.scalars(
-        sa.select(Credential).where(Credential.state == "pending", Credential.interpreter_id.not_in(applying))
-        .options(so.joinedload(Credential.interpreter))
-        .order_by(Credential.created_at, Credential.id)).all()
-    return Queue(list(applications), list(credentials))
+    waiting = sa.select(Credential).where(Credential.state == "pending", Credential.interpreter_id.not_in(applying))
+    applications, applications_next = _page(
+        session, pending.options(so.joinedload(Application.interpreter).selectinload(Interpreter.credentials)),
+        (Application.submitted_at, Application.id), applications_after, limit)
+    credentials, credentials_next = _page(
+        session, waiting.options(so.joinedload(Credential.interpreter).selectinload(Interpreter.qualifications)),
+        (Credential.created_at, Credential.id), credentials_after, limit)
+    count = lambda stmt: session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))  # noqa: E731
+    return Queue(applications, credentials, count(pending), count(waiting), applications_next, credentials_next)
+
+
+def _page(session, stmt, order: tuple, after: tuple | None, limit: int) -> tuple[list, tuple | None]:
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(*order) > sa.tuple_(*after))
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
+    last = rows[limit - 1] if len(rows) > limit else None
+    return rows[:limit], None if last is None else tuple(getattr(last, column.key) for column in order)
 
 
 def get_application(session, application_id: int) -> Application:
@@ -64,9 +79,10 @@ def get_credential(session, credential_id: int) -> Credential:
     return credential
 
 
-def suggested_valid_until(session, credential: Credential) -> date | None:
-    """What approval sets when the administrator enters nothing: the stated date, else the type's default."""
-    return credential.valid_until or default_valid_until(session, credential.type, credential.issued_on)
+def suggested_valid_until(session, credential: Credential, years: dict | None = None) -> date | None:
+    """What approval sets when the administrator enters nothing: the stated date, else the type's default
+    (`years`: admin_records.validity_years, read once for a page of them)."""
+    return credential.valid_until or default_valid_until(session, credential.type, credential.issued_on, years)
 
 
 def pending_application_of(session, interpreter_id: int) -> Application | None:

@@ -82,6 +82,7 @@ PAGES = [
     ("audit", "/admin/audit", 200),
     ("audit-person", "/admin/audit?actor_id={admin}", 200),
     ("audit-bad-link", "/admin/audit?actor_id=x", 400),
+    ("queue-bad-link", "/admin/queue?credentials=x", 400),
 ]
 
 
@@ -94,6 +95,23 @@ def test_admin_page_is_accessible(admin_page, live_server, console, name, path, 
     assert page.locator("h1").count() == 1
     assert_accessible(page)
     assert not watch.take_csp_violations(), name
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_the_queue_in_pages_is_accessible(admin_page, live_app, live_server, console, lang):
+    """The queue's two lists page apart, each with its own labelled navigation; the second page too."""
+    page, watch = admin_page
+    saved, live_app.config["PAGE_SIZE"] = live_app.config["PAGE_SIZE"], 1
+    try:
+        page.goto(live_server + f"/admin/queue?lang={lang}")
+        assert page.locator("nav.pager").count() == 1  # the credentials' (one application, on one page)
+        assert_accessible(page)
+        page.locator("nav.pager a[rel=next]").click()
+        assert "credentials=" in page.url and page.locator("nav.pager a").count() == 2  # first and next
+        assert_accessible(page)
+        assert not watch.take_csp_violations()
+    finally:
+        live_app.config["PAGE_SIZE"] = saved
 
 
 def test_a_form_with_errors_is_accessible(admin_page, live_server, console):

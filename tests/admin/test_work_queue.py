@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from registry.database import listening
 from registry.domain import applications, evidence, notifications
 from registry.domain.availability import Slot, find_available
 from registry.models import Application, AuditEntry, Booking, Credential, CredentialType, Interpreter, User
@@ -76,6 +77,41 @@ def test_the_queue_lists_applications_and_credentials_oldest_first_with_their_ev
     assert response.status_code == 200 and response.data == PDF and response.mimetype == "application/pdf"
     viewed = fresh(session).scalars(sa.select(AuditEntry).where(AuditEntry.action == "evidence.viewed")).all()
     assert [(e.object_id, e.actor_label) for e in viewed] == [(str(credential_id), users.admin.email)]
+
+
+def test_the_queue_pages_oldest_first_and_says_how_many_wait(app, client, session, users, login):
+    """A page of each list, with how many wait in all: the whole queue on one page was 2.8-3.9 s and 9.5 MB of HTML
+    for the bench data's 3,666 waiting credentials, with a query for each credential's interpreter's categories."""
+    for n in range(5):
+        person = interpreter(session, f"Waiting {n}", credentials=[("authorisation", "pl")], email=f"w{n}@example.no")
+        session.add(Credential(interpreter_id=person.id, type="bachelor", language_code="pl", state="pending",
+                               issued_on=date(2026, 1, 1), created_at=NOW - timedelta(days=10 - n)))
+    session.commit()
+    login(client, users.admin)
+    saved, app.config["PAGE_SIZE"] = app.config["PAGE_SIZE"], 2
+    try:
+        seen, pages, url, statements = [], [], "/admin/queue?lang=en", set()
+        while url:
+            counted = []
+            with listening(session.get_bind(), before_cursor_execute=lambda *args, c=counted: c.append(args[2])):
+                html = client.get(url).text
+            statements.add(len(counted))
+            assert "Credentials waiting (5)" in html
+            names = re.findall(r'href="/admin/queue/credentials/\d+">([^:<]+):', html)
+            assert ("This page shows 2 of them." in html) == (len(names) == 2)
+            seen += names
+            pages.append(len(names))
+            match = re.search(r'<a class="ds-link" rel="next" href="([^"]+)">Next page</a>', html)
+            url = match.group(1).replace("&amp;", "&") if match else None
+            if seen != names:
+                assert 'href="/admin/queue?lang=en">First page</a>' in html
+    finally:
+        app.config["PAGE_SIZE"] = saved
+    assert seen == [f"Waiting {n}" for n in range(5)]
+    assert len(pages) == 3 and pages[:2] == [2, 2]
+    assert len(statements) == 1  # the same for two credentials of two interpreters as for one: no query for each
+    refused = client.get("/admin/queue?lang=en&credentials=forged")
+    assert refused.status_code == 400 and "The page link is not valid" in refused.text
 
 
 def test_approving_an_application_lists_the_interpreter_at_once_and_invites_them(
