@@ -213,8 +213,8 @@ def list_bookings():
     after = paging.decode_timed("api:bookings", q["cursor"])
     found, next_key = rules.agency_bookings(db.session, current().agency_id, status=q["status"], since=q["from"],
                                             until=q["to"], after=after, limit=q["limit"])
-    return answer(serialize.page([serialize.booking(b) for b in found], paging.encode_timed("api:bookings",
-                                                                                            next_key)))
+    next_cursor = paging.encode_timed("api:bookings", next_key)
+    return answer(serialize.page([serialize.booking(b) for b in found], next_cursor))
 
 
 @bp.get("/bookings/<int:id>")
@@ -260,8 +260,8 @@ def my_bookings():
     after = paging.decode_timed("api:me-bookings", q["cursor"])
     found, next_key = rules.interpreter_bookings_page(db.session, current().interpreter_id, since, q["to"],
                                                       after=after, limit=q["limit"])
-    return answer(serialize.page([serialize.booking(b) for b in found],
-                                 paging.encode_timed("api:me-bookings", next_key)))
+    next_cursor = paging.encode_timed("api:me-bookings", next_key)
+    return answer(serialize.page([serialize.booking(b) for b in found], next_cursor))
 
 
 @bp.get("/me/offers")

@@ -27,8 +27,7 @@ REASON_MAX = 1000
 
 @dataclass(frozen=True)
 class Queue:
-    """A page of each list, oldest first, how many wait in all, and the key of each list's next page (None: no more).
-    """
+    """A page of each list, oldest first, how many wait in all, and each list's next page key (None: no more)."""
     applications: list[Application]
     # Waiting credentials of interpreters who are not applying to join (those are with their application).
     credentials: list[Credential]
