@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the models' schema, on SQLite and PostgreSQL alike."""
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,6 +10,7 @@ from registry.domain.languages import LANGUAGE_CODES, is_language
 from registry.domain.places import county_choices, is_county, is_municipality, municipality_groups, read_municipalities
 from registry.extensions import db
 from tests.conftest import make_app
+from tests.helpers import interpreter
 
 
 def schema_differences(engine) -> list:
@@ -84,3 +86,25 @@ def test_the_checks_without_a_query_know_exactly_the_loaded_reference_data(migra
     assert grouped == municipalities
     agder = dict(municipality_groups())["Agder"]
     assert [name for _, name in agder][-2:] == ["Åmli", "Åseral"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_an_upgrade_copies_each_holders_name_into_their_qualifications(kind, tmp_path, request):
+    """Migration 0010 on a register that has people: the copy of each name that the register's order reads is
+    filled in for the qualifications already there, and kept from then on by the triggers."""
+    sqlite = "sqlite:///" + str(tmp_path / "names.sqlite3")
+    app = make_app(sqlite if kind == "sqlite" else request.getfixturevalue("postgres_url"))
+    copies = "SELECT q.language_code, q.name_key FROM qualifications q ORDER BY q.language_code"
+    with app.app_context():
+        upgrade()
+        interpreter(db.session, "Åse  Ødegård", credentials=[("authorisation", "ar"), ("basic_course", "pl")])
+        db.session.commit()
+        downgrade(revision="0009")
+        db.session.remove()
+        upgrade()
+        assert db.session.execute(sa.text(copies)).all() == [("ar", "åse ødegård"), ("pl", "åse ødegård")]
+        db.session.execute(sa.text("UPDATE interpreters SET name_key = 'aase oedegaard'"))
+        db.session.commit()
+        assert {row[1] for row in db.session.execute(sa.text(copies))} == {"aase oedegaard"}
+        db.session.remove()
+        db.engine.dispose()
