@@ -210,6 +210,18 @@ def select_rows(session, stmt, params: dict) -> sa.CursorResult:
     return session.connection().execute(stmt, params)
 
 
+def keyset_page(session, stmt, order: tuple, after: tuple | None, limit: int) -> tuple[list, tuple | None]:
+    """One page of the ORM objects `stmt` selects, ordered by the columns `order`, after the key `after` (their
+    values in the last row of the page before), and the next page's key (None: this is the last page)."""
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(*order) > sa.tuple_(*after))
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], tuple(getattr(last, column.key) for column in order)
+
+
 def expire_loaded(session, model, ids, attributes: list[str]) -> None:
     """After a Core statement changed these rows, objects of them already loaded in the session are refreshed
     on next use. Only the identity map is looked at: nothing is loaded for this."""

@@ -3,10 +3,9 @@
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
 
-from .domain.errors import InvalidInput
+from .domain.errors import BadPageLink
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
@@ -23,9 +22,9 @@ def decode(purpose: str, cursor: str | None) -> tuple | None:
     try:
         key = _serializer(purpose).loads(cursor)
     except BadData:
-        raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor") from None
+        raise BadPageLink() from None
     if not isinstance(key, list):
-        raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor")
+        raise BadPageLink()
     return tuple(key)
 
 
@@ -43,7 +42,7 @@ def decode_timed(purpose: str, cursor: str | None) -> tuple | None:
         moment, ident = key
         return datetime.fromisoformat(moment), int(ident)
     except (TypeError, ValueError):
-        raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor") from None
+        raise BadPageLink() from None
 
 
 def page_url(cursor: str | None, param: str = "cursor") -> str:

@@ -14,7 +14,7 @@ from ..domain import booking as rules
 from ..domain import clock
 from ..domain.availability import find_available
 from ..domain.booker import search_slot
-from ..domain.errors import Conflict, InvalidInput
+from ..domain.errors import BadPageLink, Conflict
 from ..domain.typed import FORBIDDEN
 from ..extensions import db
 from ..models import Booking
@@ -92,7 +92,7 @@ def _offset(cursor: str | None) -> int:
     if key is None:
         return 0
     if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= 10_000:
-        raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor")
+        raise BadPageLink()
     return key[0]
 
 

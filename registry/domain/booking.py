@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..database import among, batches, expire_loaded, json_object, no_index
+from ..database import among, batches, expire_loaded, json_object, keyset_page, no_index
 from ..models import Agency, Booking, BookingOffer, Interpreter, User
 from ..models.account import SECTORS
 from ..models.booking import HOLDING
@@ -794,11 +794,7 @@ def agency_bookings(session, agency_id: int, *, status: str | None = None, since
 
 def _page_by_start(session, stmt, after: tuple | None, limit: int):
     """One page of the bookings `stmt` selects, by (starts_at, id) after the key `after`, and the next page's key."""
-    if after:
-        stmt = stmt.where(sa.tuple_(Booking.starts_at, Booking.id) > sa.tuple_(*after))
-    rows = session.scalars(stmt.order_by(Booking.starts_at, Booking.id).limit(limit + 1)).all()
-    next_key = (rows[limit - 1].starts_at, rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_key
+    return keyset_page(session, stmt, (Booking.starts_at, Booking.id), after, limit)
 
 
 def _interpreters_bookings(interpreter_id: int, since: datetime, until: datetime | None):

@@ -1,5 +1,7 @@
 """Errors a user can cause: each carries its HTTP status, the field at fault and a translated message."""
 
+from flask_babel import lazy_gettext as _l
+
 
 class DomainError(Exception):
     status = 400
@@ -12,6 +14,13 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     status = 400
+
+
+class BadPageLink(InvalidInput):
+    """A page link ("Next page", an API's next_cursor) that is not one of ours, or not for this list."""
+
+    def __init__(self):
+        super().__init__(_l("The page link is not valid. Start the search again."), "cursor")
 
 
 class NotFound(DomainError):

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import Credential, Interpreter, Qualification
 from ..models.interpreter import GENDERS, LISTED_STATUSES, MODALITIES
 from . import notifications
-from .errors import InvalidInput, NotFound
+from .errors import BadPageLink, InvalidInput, NotFound
 from .languages import is_language
 from .places import is_county
 from .qualification import CATEGORY_RANK, derive_categories
@@ -122,7 +122,7 @@ def search(
     stmt = _filtered(stmt, filters)
     if after is not None:
         if len(after) != len(order):
-            raise InvalidInput(_l("The page link is not valid. Start the search again."), "cursor")
+            raise BadPageLink()
         stmt = stmt.where(sa.tuple_(*order) > sa.tuple_(*after))
     stmt = stmt.order_by(*order).limit(limit + 1).options(so.selectinload(Interpreter.qualifications))
     rows = session.execute(stmt).all()

@@ -90,12 +90,12 @@ def _check_county(value) -> str | None:
 BOOKING_COUNTY = sa.func.coalesce(Municipality.county_number, Agency.county_number)
 
 
-def _bookings(filters: Filters, *columns, county: bool = False):
+def _bookings(filters: Filters, *columns, by_county: bool = False):
     """SELECT columns FROM bookings starting in the period (and in the county). The municipality and the public
-    body are joined only for a county (`county`: the columns use BOOKING_COUNTY)."""
+    body are joined only for a county: to filter by it, or when the columns use BOOKING_COUNTY (`by_county`)."""
     stmt = (sa.select(*columns).select_from(Booking)
             .where(Booking.starts_at >= filters.since, Booking.starts_at < filters.until))
-    if filters.county or county:
+    if filters.county or by_county:
         stmt = (stmt.outerjoin(Municipality, Municipality.number == Booking.municipality_number)
                 .join(Agency, Agency.id == Booking.agency_id))
     if filters.county:
@@ -164,7 +164,7 @@ def unmet_by_language_county(session, filters: Filters, now: datetime) -> list[t
     """Requests no one took, by language and county: (language, county number, count), most first."""
     count = sa.func.count(Booking.id)
     county = BOOKING_COUNTY.label("county")
-    stmt = (_bookings(filters, Booking.language_code, county, count, county=True).where(unmet_condition(now))
+    stmt = (_bookings(filters, Booking.language_code, county, count, by_county=True).where(unmet_condition(now))
             .group_by(Booking.language_code, county).order_by(count.desc(), Booking.language_code, county))
     return [tuple(r) for r in session.execute(stmt).all()]
 

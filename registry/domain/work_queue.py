@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from ..database import keyset_page
 from ..models import Application, Credential, Interpreter, OutboxMessage, User, WorkingHours
 from . import accounts, audit, booking, notifications, qualification
 from .admin_records import DEFAULT_HOURS, default_valid_until
@@ -46,22 +47,14 @@ def queue(session, *, applications_after: tuple | None = None, credentials_after
     pending = sa.select(Application).where(Application.state == "pending")
     applying = sa.select(Application.interpreter_id).where(Application.state == "pending")
     waiting = sa.select(Credential).where(Credential.state == "pending", Credential.interpreter_id.not_in(applying))
-    applications, applications_next = _page(
+    applications, applications_next = keyset_page(
         session, pending.options(so.joinedload(Application.interpreter).selectinload(Interpreter.credentials)),
         (Application.submitted_at, Application.id), applications_after, limit)
-    credentials, credentials_next = _page(
+    credentials, credentials_next = keyset_page(
         session, waiting.options(so.joinedload(Credential.interpreter).selectinload(Interpreter.qualifications)),
         (Credential.created_at, Credential.id), credentials_after, limit)
     count = lambda stmt: session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))  # noqa: E731
     return Queue(applications, credentials, count(pending), count(waiting), applications_next, credentials_next)
-
-
-def _page(session, stmt, order: tuple, after: tuple | None, limit: int) -> tuple[list, tuple | None]:
-    if after is not None:
-        stmt = stmt.where(sa.tuple_(*order) > sa.tuple_(*after))
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
-    last = rows[limit - 1] if len(rows) > limit else None
-    return rows[:limit], None if last is None else tuple(getattr(last, column.key) for column in order)
 
 
 def get_application(session, application_id: int) -> Application:
