@@ -87,12 +87,3 @@ class CredentialTypeForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(_l("CSV file"))
-
-
-class StatisticsForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    start = StringField(_l("From date"))
-    end = StringField(_l("To date (inclusive)"))
-    county = StringField(_l("County"))

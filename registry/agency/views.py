@@ -118,3 +118,6 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(_("The API token %(name)s is revoked.", name=token.name), "success")
     return redirect(url_for("agency.home"), 303)
+
+
+from . import statistics  # noqa: E402,F401  (its routes join this blueprint)

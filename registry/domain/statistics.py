@@ -12,6 +12,8 @@ Definitions (the statistics page says them too):
 - Interpreters: those listed in the public register today (active or paused, with a category), once per
   language they hold a category in, by the county they live in.
 - Expiring: verified credentials whose last valid day is today or in the next 90 days.
+- A public body's own statistics (its administrators' page) count only the bookings it made; the register's
+  tables (interpreters, expiring credentials) are the registry's, not a body's.
 """
 
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ class Filters:
     start: date
     end: date  # inclusive
     county: str | None = None
+    agency_id: int | None = None  # one public body's bookings only
 
     @property
     def since(self) -> datetime:
@@ -63,8 +66,9 @@ def _months(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
-def parse_filters(session, start, end, county, today: date) -> Filters:
-    """Check the period and county; InvalidInput naming `start`, `end` or `county`."""
+def parse_filters(session, start, end, county, today: date, agency_id: int | None = None) -> Filters:
+    """Check the period and county; InvalidInput naming `start`, `end` or `county`. With `agency_id`, the bookings
+    counted are that public body's only."""
     first, last = default_period(today)
     values = gather(start=lambda: parse_date(start, "start"), end=lambda: parse_date(end, "end"),
                     county=lambda: _check_county(county))
@@ -73,7 +77,7 @@ def parse_filters(session, start, end, county, today: date) -> Filters:
         raise InvalidInput(_l("The last day is before the first."), "end")
     if _months(start, end) > MAX_MONTHS:
         raise InvalidInput(_l("Choose a period of at most %(n)s years.", n=MAX_MONTHS // 12), "start")
-    return Filters(start, end, values["county"])
+    return Filters(start, end, values["county"], agency_id)
 
 
 def _check_county(value) -> str | None:
@@ -91,10 +95,13 @@ BOOKING_COUNTY = sa.func.coalesce(Municipality.county_number, Agency.county_numb
 
 
 def _bookings(filters: Filters, *columns, by_county: bool = False):
-    """SELECT columns FROM bookings starting in the period (and in the county). The municipality and the public
-    body are joined only for a county: to filter by it, or when the columns use BOOKING_COUNTY (`by_county`)."""
+    """SELECT columns FROM bookings starting in the period (and in the county, and made by the public body). The
+    municipality and the public body are joined only for a county: to filter by it, or when the columns use
+    BOOKING_COUNTY (`by_county`). One body's bookings in a period are read by ix_bookings_agency_starts."""
     stmt = (sa.select(*columns).select_from(Booking)
             .where(Booking.starts_at >= filters.since, Booking.starts_at < filters.until))
+    if filters.agency_id is not None:
+        stmt = stmt.where(Booking.agency_id == filters.agency_id)
     if filters.county or by_county:
         stmt = (stmt.outerjoin(Municipality, Municipality.number == Booking.municipality_number)
                 .join(Agency, Agency.id == Booking.agency_id))

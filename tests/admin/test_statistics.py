@@ -90,13 +90,13 @@ def county_of(row) -> str:
     return PLACES[row["place"]] or AGENCY_COUNTY[row["agency"]]
 
 
-def chosen(rows, start: date, end: date, county: str | None):
+def chosen(rows, start: date, end: date, county: str | None, agency: str | None = None):
     return [r for r in rows if start <= r["start"].astimezone(OSLO).date() <= end
-            and (county is None or county_of(r) == county)]
+            and (county is None or county_of(r) == county) and agency in (None, r["agency"])]
 
 
-def expected_tables(world, start: date, end: date, county: str | None) -> dict:
-    rows = chosen(world["rows"], start, end, county)
+def expected_tables(world, start: date, end: date, county: str | None, agency: str | None = None) -> dict:
+    rows = chosen(world["rows"], start, end, county, agency)
     months = []
     month = date(start.year, start.month, 1)
     while month <= end:
@@ -122,8 +122,8 @@ def expected_tables(world, start: date, end: date, county: str | None) -> dict:
     }
 
 
-def read_csv(client, key: str, query: str) -> list[list[str]]:
-    response = client.get(f"/admin/statistics/{key}.csv?lang=en&{query}")
+def read_csv(client, key: str, query: str, page: str = "/admin/statistics") -> list[list[str]]:
+    response = client.get(f"{page}/{key}.csv?lang=en&{query}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
@@ -210,11 +210,12 @@ def test_the_page_shows_each_table_with_an_svg_chart_and_the_same_numbers(client
     ("county=99", "Unknown county number: 99"),
     ("start=2000-01-01&end=2027-01-01", "at most 10 years"),
 ])
-def test_bad_filters_are_a_clear_400(client, users, login, query, message):
-    login(client, users.admin)
-    response = client.get(f"/admin/statistics?lang=en&{query}")
+@pytest.mark.parametrize("who, page", [("admin", "/admin/statistics"), ("agency_admin", "/agency/statistics")])
+def test_bad_filters_are_a_clear_400(client, users, login, query, message, who, page):
+    login(client, getattr(users, who))
+    response = client.get(f"{page}?lang=en&{query}")
     assert response.status_code == 400 and message in response.text
-    assert client.get(f"/admin/statistics/bookings_by_language.csv?lang=en&{query}").status_code == 400
+    assert client.get(f"{page}/bookings_by_language.csv?lang=en&{query}").status_code == 400
 
 
 def test_the_default_period_is_the_last_twelve_months(client, session, users, login, world):
@@ -222,3 +223,43 @@ def test_the_default_period_is_the_last_twelve_months(client, session, users, lo
     html = client.get("/admin/statistics?lang=en").text
     assert "Period: April 1, 2026 to March 1, 2027." in html
     assert fresh(session).scalar(sa.select(sa.func.count(Booking.id))) == len(world["rows"])
+
+
+# A public body's own statistics ------------------------------------------------------------------------
+
+BOOKING_TABLES = ("bookings_by_language", "bookings_by_sector", "bookings_by_month", "served_by_category",
+                  "unmet_demand")
+
+
+@pytest.mark.parametrize("who, agency", [("agency_admin", "a"), ("other_admin", "b")])
+@pytest.mark.parametrize("start, end, county", PERIODS)
+def test_a_public_body_sees_its_own_bookings_counted(client, session, users, login, world, who, agency, start, end,
+                                                     county):
+    """Each body's administrator sees the tables of the bookings that body made, and no other body's."""
+    expected = expected_tables(world, date.fromisoformat(start), date.fromisoformat(end), county, agency)
+    everyone = expected_tables(world, date.fromisoformat(start), date.fromisoformat(end), county)
+    assert 0 < sum(expected["bookings_by_language"].values()) < sum(everyone["bookings_by_language"].values())
+    query = f"start={start}&end={end}&county={county or ''}"
+    login(client, getattr(users, who))
+    for key in BOOKING_TABLES:
+        assert as_counts(key, read_csv(client, key, query, "/agency/statistics")) == expected[key], key
+
+
+def test_a_public_bodys_page_has_its_booking_tables_and_not_the_registers(client, session, users, login, world):
+    login(client, users.agency_admin)
+    html = client.get("/agency/statistics?lang=en&start=2026-06-01&end=2027-02-28").text
+    assert "Statistics for Sykehuset Aust HF" in html
+    assert html.count('<svg class="chart-svg" role="img"') == 5 and html.count('<table class="ds-table"') == 5
+    for key in BOOKING_TABLES:
+        assert f"/agency/statistics/{key}.csv?start=2026-06-01&amp;end=2027-02-28" in html
+    assert "/admin/" not in html.split("<main", 1)[1]
+    expected = expected_tables(world, date(2026, 6, 1), date(2027, 2, 28), None, "a")["bookings_by_sector"]
+    section = html.split('id="bookings_by_sector-table"', 1)[1].split("</table>", 1)[0]
+    for code, count in expected.items():
+        assert f"<td>{code}</td><td class=\"number\">{count}</td>" in section
+    # The register's tables are the registry's: who lives where, whose credentials run out.
+    for key in ("interpreters", "expiring_credentials"):
+        assert f'id="{key}"' not in html
+        assert client.get(f"/agency/statistics/{key}.csv").status_code == 404
+    assert 'href="/agency/statistics"' in client.get("/agency/?lang=en").text
+

@@ -100,6 +100,8 @@ PAGES = [
     ("booker", "/account/two-factor"),
     ("booker", "/calendar"),
     ("agency_admin", "/agency/"),
+    ("agency_admin", "/agency/statistics"),
+    ("agency_admin", "/agency/statistics?county=03&end={date}"),  # the coming booking, in a chart
     ("interpreter", "/me/"),
     ("interpreter", "/me/profile"),
     ("interpreter", "/me/hours"),
