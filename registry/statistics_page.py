@@ -23,7 +23,6 @@ from .domain import statistics as stats
 from .domain.errors import InvalidInput
 from .domain.places import county_choices
 from .extensions import db
-from .i18n import current_language
 from .interpreter.forms import CREDENTIAL_TYPE, show_errors
 from .labels import SECTOR
 
@@ -181,7 +180,7 @@ def page(template: str, keys: tuple[str, ...], *, agency_id: int | None = None, 
                                **context), 400
     query = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "county": filters.county or ""}
     return render_template(template, form=form, tables=build_tables(filters, keys), filters=filters,
-                           counties=county_choices(), query=query, locale=current_language(), **context)
+                           counties=county_choices(), query=query, **context)
 
 
 def csv_download(key: str, keys: tuple[str, ...], *, agency_id: int | None = None):
