@@ -174,6 +174,40 @@ def among_bound(column, name: str) -> sa.ColumnElement[bool]:
     return _InValues(column, sa.bindparam(name, type_=_Values(column.type)))
 
 
+def rows_bound(name: str, columns: dict, dialect: str) -> sa.FromClause:
+    """A table of the rows given at execution as the one parameter `name`, a list of dicts of these columns' values
+    (name: type), for a statement built once and run many times (as `among_bound` is for a list of values): its
+    text is the same for any number of rows, so SQLAlchemy compiles it once and psycopg prepares it. Sent as a JSON
+    array of objects, read by `json_to_recordset` on PostgreSQL and `json_each` on SQLite; `dialect` is the
+    database's name, as the two are written differently."""
+    rows = sa.bindparam(name, type_=_Rows(tuple(columns.items())))
+    if dialect == "postgresql":
+        return (sa.func.json_to_recordset(sa.cast(rows, postgresql.JSON))
+                .table_valued(*(sa.column(n, t) for n, t in columns.items())).render_derived(name, with_types=True))
+    each = sa.func.json_each(rows).table_valued("value")
+    return sa.select(*(sa.type_coerce(sa.func.json_extract(each.c.value, f"$.{n}"), t).label(n)
+                       for n, t in columns.items())).subquery(name)
+
+
+class _Rows(sa.types.TypeDecorator):
+    """Rows as one JSON text parameter (rows_bound), each value as the column's type sends it to the database: on
+    SQLite the text it stores, so the tables' columns are compared with text of the same form; on PostgreSQL times
+    and dates as ISO 8601, which json_to_recordset reads as the columns' types. Sent without a type, like
+    `_Values`, so PostgreSQL casts it once."""
+
+    impl = sa.types.NullType
+    cache_ok = True
+
+    def __init__(self, columns: tuple):
+        super().__init__()
+        self.columns = columns
+
+    def process_bind_param(self, value, dialect):
+        sending = [(n, t.dialect_impl(dialect).bind_processor(dialect)) for n, t in self.columns]
+        return json.dumps([{n: send(row[n]) if send else row[n] for n, send in sending} for row in value],
+                          default=lambda v: v.isoformat())
+
+
 @compiles(_InValues)
 def _in_json_each(element, compiler, **kw):
     column, values = element.clauses

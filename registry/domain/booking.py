@@ -22,7 +22,7 @@ from ..models.account import SECTORS
 from ..models.booking import HOLDING
 from ..models.interpreter import CATEGORIES, MODALITIES
 from . import audit, notifications
-from .availability import Slot, availability_of, find_available, qualifies_on
+from .availability import Slot, availability_of, find_available, qualifies_on, takeable
 from .clock import oslo_date
 from .errors import Conflict, DomainError, InvalidInput, NotFound
 from .languages import is_language
@@ -818,13 +818,15 @@ def interpreter_bookings_page(session, interpreter_id: int, since: datetime, unt
 
 
 def open_offers(session, interpreter_id: int, now: datetime) -> list[Booking]:
-    """Open requests offered to the interpreter that they have not declined and can still take."""
+    """Open requests offered to the interpreter that they have not declined and can still take (availability's
+    `takeable`: one statement for all of them, not one each)."""
     offered = session.scalars(
         sa.select(Booking).join(BookingOffer, BookingOffer.booking_id == Booking.id)
         .where(BookingOffer.interpreter_id == interpreter_id, BookingOffer.declined_at.is_(None),
                Booking.status == "open", Booking.starts_at > now)
         .options(so.selectinload(Booking.agency)).order_by(Booking.starts_at)).all()
-    return [b for b in offered if availability_of(session, interpreter_id, _slot_of(b)) is not None]
+    can = takeable(session, interpreter_id, {b.id: _slot_of(b) for b in offered})
+    return [b for b in offered if b.id in can]
 
 
 # Audit and notifications ----------------------------------------------------------------------------

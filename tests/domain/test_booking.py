@@ -7,8 +7,10 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from registry.database import listening
 from registry.domain import booking as b
 from registry.domain import notifications, qualification
+from registry.domain.availability import availability_of
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.times import AmbiguousTime, to_utc
 from registry.models import Absence, AuditEntry, Booking, BookingOffer, Credential, OutboxMessage, WorkingHours
@@ -284,6 +286,98 @@ def test_open_request_goes_to_the_first_who_accepts(session, world):
     session.rollback()
     assert session.scalars(sa.select(OutboxMessage.kind).where(OutboxMessage.recipient == "amina@example.no")
                            ).all() == ["booking_offered", "booking_taken"]
+
+
+def _offer(session, booker, person, start, end=None, declined=False, **fields) -> Booking:
+    """An open request offered to `person`, as create_open leaves it, whether or not they could take it now."""
+    values = dict(language_code="ar", min_category="C", modality="video", sector="health")
+    values.update(fields)
+    if values["modality"] == "onsite":
+        values.update(municipality_number="0301", address="Storgata 1")
+    made = Booking(agency_id=booker.agency_id, booker_id=booker.id, status="open", starts_at=start,
+                   ends_at=end or start + timedelta(hours=1), **values)
+    session.add(made)
+    session.flush()
+    session.add(BookingOffer(booking_id=made.id, interpreter_id=person.id, offered_at=NOW,
+                             declined_at=NOW if declined else None))
+    return made
+
+
+WEDNESDAY, THURSDAY, SATURDAY = date(2027, 3, 3), date(2027, 3, 4), date(2027, 3, 6)
+
+# What is offered to Omar (category C in Arabic, a man, works Monday to Friday 08-16, not by phone, busy Tuesday
+# 14-15, away Thursday), and whether his inbox lists it: (what, start, end, fields, listed).
+OFFERS = [
+    ("video in working hours", oslo(TUESDAY, 9), None, {}, True),
+    ("on site in working hours", oslo(WEDNESDAY, 9), None, {"modality": "onsite"}, True),
+    ("a man asked for", oslo(WEDNESDAY, 11), None, {"gender_preference": "male"}, True),
+    ("a Polish credential that ends before the day: listed, as availability_of finds him",
+     oslo(date(2027, 4, 6), 9), None, {"language_code": "pl"}, True),
+    ("the whole working day", oslo(date(2027, 3, 5), 8), oslo(date(2027, 3, 5), 16), {}, True),
+    ("a woman asked for", oslo(WEDNESDAY, 13), None, {"gender_preference": "female"}, False),
+    ("by phone, which he does not offer", oslo(TUESDAY, 10), None, {"modality": "phone"}, False),
+    ("category B asked, he holds C", oslo(TUESDAY, 11), None, {"min_category": "B"}, False),
+    ("Somali, whose credential has expired", oslo(TUESDAY, 12), None, {"language_code": "so"}, False),
+    ("overlapping the booking he holds", oslo(TUESDAY, 14, 30), None, {}, False),
+    ("during his absence", oslo(THURSDAY, 9), None, {}, False),
+    ("past the end of his working day", oslo(TUESDAY, 15, 30), None, {}, False),
+    ("on a Saturday", oslo(SATURDAY, 10), None, {}, False),
+    ("overnight", oslo(TUESDAY, 23), oslo(WEDNESDAY, 1), {}, False),
+    ("declined", oslo(WEDNESDAY, 14), None, {"declined": True}, False),
+]
+
+
+def test_open_offers_lists_those_he_can_take_and_leaves_out_the_rest(session, world):
+    """Each rule of availability_of leaves its offer out of the same list, whatever the way of working, the
+    gender asked for or the length: the check of all the offers at once (availability.takeable) keeps the rules
+    of the check of one."""
+    omar = interpreter(session, "Omar Osman", credentials=[
+        ("authorisation", "ar"), ("authorisation", "so", {"valid_until": NOW.date() - timedelta(days=1)}),
+        ("authorisation", "pl", {"valid_until": date(2027, 4, 1)})], today=NOW.date(), email="omar2@example.no",
+        gender="male", offers_phone=False)
+    working(session, omar, days=range(5), start=time(8), end=time(16))
+    session.add(Booking(agency_id=world["booker"].agency_id, booker_id=world["booker"].id, interpreter_id=omar.id,
+                        status="confirmed", language_code="ar", min_category="C", modality="video",
+                        starts_at=oslo(TUESDAY, 14), ends_at=oslo(TUESDAY, 15), sector="health"))
+    session.add(Absence(interpreter_id=omar.id, starts_at=oslo(THURSDAY, 0), ends_at=oslo(date(2027, 3, 5), 0)))
+    made = {what: _offer(session, world["booker"], omar, start, end, **fields)
+            for what, start, end, fields, _listed in OFFERS}
+    session.commit()
+
+    listed = b.open_offers(session, omar.id, NOW)
+
+    expected = sorted((made[what] for what, *_rest, listed_ in OFFERS if listed_), key=lambda o: o.starts_at)
+    assert [o.id for o in listed] == [o.id for o in expected], {what: made[what].id for what, *_ in OFFERS}
+    offered = [made[what] for what, *_rest, fields, _ in OFFERS if not fields.get("declined")]
+    one_at_a_time = [o.id for o in sorted(offered, key=lambda o: o.starts_at)
+                     if availability_of(session, omar.id, b._slot_of(o)) is not None]
+    assert [o.id for o in listed] == one_at_a_time
+
+
+def test_open_offers_asks_as_many_statements_for_one_offer_as_for_many(session, world):
+    """An interpreter of a popular language can hold hundreds of offers: they are checked in one statement,
+    not one each (the inbox and GET /api/v1/me/offers)."""
+    omar = world["omar"]
+    working(session, omar)
+
+    def statements() -> tuple[list, list]:
+        seen: list = []
+        with listening(session.get_bind(), before_cursor_execute=lambda *args: seen.append(args[2])):
+            listed = b.open_offers(session, omar.id, NOW)
+        session.commit()
+        return listed, seen
+
+    _offer(session, world["booker"], omar, oslo(TUESDAY, 9))
+    session.commit()
+    one, for_one = statements()
+    for n, fields in enumerate([{}, {"modality": "phone"}, {"modality": "onsite"}, {"gender_preference": "male"},
+                                {"gender_preference": "female"}, {"min_category": "A"}] * 3):
+        _offer(session, world["booker"], omar, oslo(WEDNESDAY, 9) + timedelta(days=n), **fields)
+    _offer(session, world["booker"], omar, oslo(TUESDAY, 23), oslo(WEDNESDAY, 1))
+    session.commit()
+    many, for_many = statements()
+    assert len(one) == 1 and len(many) == 13
+    assert len(for_many) == len(for_one), for_many
 
 
 def test_cancelling_late_is_billable_and_twice_is_refused(session, world):
