@@ -177,8 +177,8 @@ class Plan:
         for a in range(1, self.n["agencies"] + 1):
             sector = rng.choices(sectors, weights)[0]
             county = rng.choices(self.counties, self.county_weights)[0]
-            self.agency_rows.append((a, f"{900000000 + a * 7:09d}", f"{sector.replace('_', ' ').title()} "
-                                     f"{self.county_names[county]} {a}", sector, county, 1, created))
+            name = f"{sector.replace('_', ' ').title()} {self.county_names[county]} {a}"
+            self.agency_rows.append((a, f"{900000000 + a * 7:09d}", name, name_key(name), sector, county, 1, created))
             for n in range(1 + rng.randint(1, 5)):
                 user_id += 1
                 role = "agency_admin" if n == 0 else "booker"
@@ -516,7 +516,7 @@ def generate(t: targets.Target, *, seed: int = SEED, analyze_sqlite: bool = Fals
     loader = SqliteLoader(t.sqlite_path, timings) if t.db == "sqlite" else PostgresLoader(t.url, timings)
     loader.suspend(TABLES)
     counts = {
-        "agencies": loader.load("agencies", ("id", "orgnr", "name", "sector", "county_number", "active",
+        "agencies": loader.load("agencies", ("id", "orgnr", "name", "name_key", "sector", "county_number", "active",
                                              "created_at"), plan.agency_rows),
         "bookings": loader.load("bookings", BOOKING_COLUMNS, plan.booking_rows()),
     }

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from registry.domain import accounts
 from registry.domain.languages import LANGUAGE_CODES, is_language
 from registry.domain.places import county_choices, is_county, is_municipality, municipality_groups, read_municipalities
 from registry.extensions import db
@@ -107,4 +108,37 @@ def test_an_upgrade_copies_each_holders_name_into_their_qualifications(kind, tmp
         db.session.commit()
         assert {row[1] for row in db.session.execute(sa.text(copies))} == {"aase oedegaard"}
         db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_an_upgrade_folds_the_names_of_the_public_bodies_already_registered(kind, tmp_path, request):
+    """Migration 0011 on a register with public bodies, their users and bookings referring to them: each body gets
+    the folded copy of its name that the administrators' search and list read, and the users stay with their body
+    (on SQLite the column is added in place: copying the table would drop the one they refer to)."""
+    sqlite = "sqlite:///" + str(tmp_path / "agencies.sqlite3")
+    app = make_app(sqlite if kind == "sqlite" else request.getfixturevalue("postgres_url"))
+    keys = "SELECT orgnr, name_key FROM agencies ORDER BY orgnr"
+    with app.app_context():
+        upgrade()
+        agency = accounts.create_agency(db.session, "974760673", "Ålesund  Kommune", "municipal")
+        accounts.create_user(db.session, "booker@aalesund.no", "Booker", "booker", agency=agency)
+        agency_id = agency.id
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0010")
+        db.session.remove()
+        # A body registered while 0010 was the schema, without a name_key.
+        db.session.execute(sa.text("INSERT INTO agencies (orgnr, name, sector, active, created_at) "
+                                   "VALUES ('983971636', 'Sykehuset ØSTFOLD HF', 'health', true, '2026-11-30')"))
+        db.session.commit()
+        upgrade()
+        assert db.session.execute(sa.text(keys)).all() == [
+            ("974760673", "ålesund kommune"), ("983971636", "sykehuset østfold hf")]
+        assert db.session.scalar(sa.text("SELECT agency_id FROM users WHERE email = 'booker@aalesund.no'")) == agency_id
+        assert schema_differences(db.engine) == []
+        db.session.remove()
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # NOT NULL on both
+            conn.exec_driver_sql("INSERT INTO agencies (orgnr, name, sector, active, created_at, name_key) "
+                                 "VALUES ('990993122', 'Nameless', 'other', true, '2026-12-01', NULL)")
         db.engine.dispose()

@@ -44,6 +44,14 @@ class InterpreterSearchForm(FlaskForm):
     status = StringField(_l("Status"))
 
 
+class AgencySearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name or organisation number"))
+    status = StringField(_l("Status"))
+
+
 class CorrectionForm(FlaskForm):
     name = StringField(_l("Full name"))
     gender = StringField(_l("Gender"))

@@ -2,13 +2,14 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, ValidationError
 from wtforms.validators import Length
 
+from .. import paging
 from ..access import roles
 from ..agency import forms
 from ..agency.views import invite_again, me, send_invitation
@@ -20,6 +21,7 @@ from ..domain.typed import BIGINT_DIGITS, INTEGER_DIGITS, whole_number
 from ..extensions import db
 from ..interpreter.forms import show_errors
 from ..models import User
+from . import forms as admin_forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -45,9 +47,24 @@ AUDIT_PAGE_SIZE = 50
 
 # Public bodies ------------------------------------------------------------------------------------
 
+# The status filter's values, and what each asks of Agency.active.
+AGENCY_STATUS = {"active": True, "deactivated": False}
+
+
 def _list_page(form=None, status: int = 200):
+    """The bodies that match the search in the address, a page of them, and the form to register one (`form`:
+    the form refused, when a registration is shown again)."""
     form = form or forms.agency_form(forms.NewAgencyForm, db.session, formdata=None)
-    return render_template("admin/agencies.html", rows=agency_rules.agency_overview(db.session), form=form), status
+    search = admin_forms.AgencySearchForm(formdata=request.args)
+    active = AGENCY_STATUS.get((search.status.data or "").strip())
+    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
+    after = paging.decode("agencies", request.args.get("cursor"))
+    found = agency_rules.agency_overview(db.session, search.q.data, active, after, current_app.config["PAGE_SIZE"])
+    return render_template(
+        "admin/agencies.html", found=found, rows=found.rows, form=form, search=search,
+        searched=bool((search.q.data or "").strip()) or active is not None,
+        next_cursor=paging.encode("agencies", found.next_key),
+        status_choices=[("active", _("Active")), ("deactivated", _("Deactivated"))]), status
 
 
 @bp.get("/agencies")

@@ -16,6 +16,7 @@ from stdnum.no import orgnr as orgnr_check
 from ..models import Agency, ApiToken, Interpreter, OneTimeToken, RecoveryCode, User, UserSession
 from ..models.account import ROLES, SECTORS
 from .errors import Conflict, InvalidInput, NotFound
+from .register import name_key
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
@@ -95,7 +96,7 @@ def create_agency(session, orgnr: str, name: str, sector: str = "other", county_
     if session.scalar(sa.select(Agency.id).where(Agency.orgnr == orgnr)):
         raise Conflict(_l("A public body with organisation number %(orgnr)s is already registered.",
                           orgnr=orgnr), "orgnr")
-    agency = Agency(orgnr=orgnr, name=name, sector=sector, county_number=county_number or None,
+    agency = Agency(orgnr=orgnr, name=name, name_key=name_key(name), sector=sector, county_number=county_number or None,
                     invoicing_reference=(invoicing_reference or "").strip() or None)
     session.add(agency)
     session.flush()

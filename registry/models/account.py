@@ -18,11 +18,19 @@ class Agency(db.Model):
     """A public body that books interpreters: a hospital trust, a NAV office, a municipality, a court."""
 
     __tablename__ = "agencies"
-    __table_args__ = (sa.CheckConstraint(in_list("sector", SECTORS), name="sector"),)
+    __table_args__ = (
+        sa.CheckConstraint(in_list("sector", SECTORS), name="sector"),
+        sa.Index("ix_agencies_name_key_id", "name_key", "id"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     orgnr: so.Mapped[str] = so.mapped_column(sa.String(9), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # The name as searched and listed (register.name_key: case-folded, spaces collapsed), set with the name by
+    # accounts.create_agency and agencies.update_agency. Folded here, not by lower() in SQL, which on SQLite folds
+    # ASCII only, so that "ålesund" finds "Ålesund kommune" on both databases. Longer than the name: case folding
+    # can lengthen a name ("ß" is "ss").
+    name_key: so.Mapped[str] = so.mapped_column(sa.String(600))
     sector: so.Mapped[str] = so.mapped_column(sa.String(16), default="other")
     county_number: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("counties.number"))
     invoicing_reference: so.Mapped[str | None] = so.mapped_column(sa.String(100))

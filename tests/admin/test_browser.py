@@ -22,7 +22,8 @@ PASSWORD = "a long enough admin password"
 
 @pytest.fixture(scope="module")
 def console(live_app, tmp_path_factory):
-    """A registry admin with two-factor login, an application with evidence, and what the pages need."""
+    """A registry admin with two-factor login, an application with evidence, public bodies, and what the pages
+    need."""
     folder = tmp_path_factory.mktemp("admin-browser")
     live_app.config.update(EVIDENCE_DIR=str(folder / "evidence"), IMPORT_DIR=str(folder / "imports"))
     with live_app.app_context(), writing():
@@ -45,6 +46,9 @@ def console(live_app, tmp_path_factory):
                                                              Credential.interpreter_id != application.interpreter_id))
         someone = session.scalar(sa.select(Interpreter).where(Interpreter.status == "active")
                                  .order_by(Interpreter.register_number))
+        for orgnr, name in (("974760673", "Ålesund kommune"), ("990993122", "Sykehuset Østfold HF"),
+                            ("966240423", "NAV Grünerløkka")):  # the list of public bodies, its search and pages
+            accounts.create_agency(session, orgnr, name, "municipal", "15")
         session.commit()
         return {"secret": admin.totp_secret, "application": application.id, "credential": pending.id,
                 "number": someone.register_number, "admin": admin.id}
@@ -79,6 +83,9 @@ PAGES = [
     ("statistics-bad", "/admin/statistics?start=2027-13-01", 400),
     ("credential-types", "/admin/credential-types", 200),
     ("agencies", "/admin/agencies", 200),
+    ("agencies-search", "/admin/agencies?q=%C3%98STFOLD&status=active", 200),
+    ("agencies-none", "/admin/agencies?q=Troms%C3%B8", 200),
+    ("agencies-bad-link", "/admin/agencies?cursor=x", 400),
     ("audit", "/admin/audit", 200),
     ("audit-person", "/admin/audit?actor_id={admin}", 200),
     ("audit-bad-link", "/admin/audit?actor_id=x", 400),
@@ -108,6 +115,23 @@ def test_the_queue_in_pages_is_accessible(admin_page, live_app, live_server, con
         assert_accessible(page)
         page.locator("nav.pager a[rel=next]").click()
         assert "credentials=" in page.url and page.locator("nav.pager a").count() == 2  # first and next
+        assert_accessible(page)
+        assert not watch.take_csp_violations()
+    finally:
+        live_app.config["PAGE_SIZE"] = saved
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_the_agencies_in_pages_are_accessible(admin_page, live_app, live_server, lang):
+    """The list of public bodies a page at a time, with its labelled navigation; a search's second page too."""
+    page, watch = admin_page
+    saved, live_app.config["PAGE_SIZE"] = live_app.config["PAGE_SIZE"], 1
+    try:
+        page.goto(live_server + f"/admin/agencies?lang={lang}&q=e")
+        assert page.locator("nav.pager a").count() == 1 and page.locator("table tbody tr").count() == 1
+        assert_accessible(page)
+        page.locator("nav.pager a[rel=next]").click()
+        assert "cursor=" in page.url and "q=e" in page.url and page.locator("nav.pager a").count() == 2
         assert_accessible(page)
         assert not watch.take_csp_violations()
     finally:

@@ -19,7 +19,6 @@ from registry.domain.clock import OSLO, oslo_date
 from registry.extensions import db, limiter
 from registry.models import (
     Absence,
-    Agency,
     Application,
     AuditEntry,
     Credential,
@@ -144,9 +143,7 @@ def test_pages_need_an_interpreter_login(web, client, path):
 
 def test_other_roles_are_refused(web, client):
     with database(web) as session:
-        agency = Agency(orgnr="974760673", name="Helse Test", sector="health")
-        session.add(agency)
-        session.flush()
+        agency = accounts.create_agency(session, "974760673", "Helse Test", "health")
         user = accounts.create_user(session, "booker@example.no", "Booker", "booker", agency=agency)
         accounts.set_password(user, PASSWORD, "CHEAPEST")
         session.commit()
