@@ -25,8 +25,8 @@ depends_on = None
 
 def fold(name: str) -> str:
     """registry.domain.register.name_key as it was when this was written: the bodies already registered get
-    the key the application gives a body registered today."""
-    return " ".join(name.casefold().split())
+    the key the application gives a body registered today (cut to the column: folding lengthens "ß")."""
+    return " ".join(name.casefold().split())[:200]
 
 
 def upgrade():
@@ -36,7 +36,7 @@ def upgrade():
     # for a register that has any. SQLite adds a NOT NULL column only with a default, so there it has '' for the
     # moment it takes to fill; PostgreSQL adds it empty and is told NOT NULL once it is filled.
     sqlite = bind.dialect.name == 'sqlite'
-    op.add_column('agencies', sa.Column('name_key', sa.String(length=600), nullable=not sqlite,
+    op.add_column('agencies', sa.Column('name_key', sa.String(length=200), nullable=not sqlite,
                                         server_default='' if sqlite else None))
     agencies = sa.table('agencies', sa.column('id', sa.Integer), sa.column('name', sa.String),
                         sa.column('name_key', sa.String))
@@ -46,7 +46,7 @@ def upgrade():
                      .values(name_key=sa.bindparam('key')),
                      [{'agency_id': agency_id, 'key': fold(name)} for agency_id, name in rows])
     if not sqlite:
-        op.alter_column('agencies', 'name_key', existing_type=sa.String(length=600), nullable=False)
+        op.alter_column('agencies', 'name_key', existing_type=sa.String(length=200), nullable=False)
     op.create_index('ix_agencies_name_key_id', 'agencies', ['name_key', 'id'], unique=False)
 
 

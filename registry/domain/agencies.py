@@ -66,10 +66,8 @@ def _matching(stmt, q: str | None, active: bool | None):
     text = " ".join((q or "").split())
     if text:
         key = name_key(text)
-        # Compared with the folded copy of the name, never lower() in SQL: SQLite's folds ASCII only. A text longer
-        # than any name matches none, and is not sent to the database.
-        by_name = (Agency.name_key.like(_like_pattern(key), escape="\\")
-                   if len(key) <= Agency.name_key.type.length else sa.false())
+        # Compared with the folded copy of the name, never lower() in SQL: SQLite's folds ASCII only.
+        by_name = Agency.name_key.like(_like_pattern(key), escape="\\")
         digits = text.replace(" ", "")
         if digits.isdecimal() and len(digits) <= ORGNR_DIGITS:
             # Digits of any script (as whole_number takes them), stored as 0-9.

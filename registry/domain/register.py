@@ -66,9 +66,15 @@ def parse_filters(session, args) -> Filters:
     return filters
 
 
+NAME_KEY_MAX = 200  # the length of interpreters.name_key and qualifications.name_key
+
+
 def name_key(name: str) -> str:
-    """The form of a name used for search and ordering."""
-    return " ".join(name.casefold().split())
+    """The form of a name used for search and ordering: case-folded, spaces collapsed, and cut to the length its
+    columns hold. Folding lengthens some letters ("ß" is "ss"), so a name of the longest length allowed (200) can
+    fold longer, which PostgreSQL refused with a 500. Cut the same way wherever it is made, a stored key and the
+    key of what is searched for still match."""
+    return " ".join(name.casefold().split())[:NAME_KEY_MAX]
 
 
 def _like_pattern(text: str) -> str:

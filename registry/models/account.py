@@ -26,11 +26,10 @@ class Agency(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     orgnr: so.Mapped[str] = so.mapped_column(sa.String(9), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
-    # The name as searched and listed (register.name_key: case-folded, spaces collapsed), set with the name by
-    # accounts.create_agency and agencies.update_agency. Folded here, not by lower() in SQL, which on SQLite folds
-    # ASCII only, so that "ålesund" finds "Ålesund kommune" on both databases. Longer than the name: case folding
-    # can lengthen a name ("ß" is "ss").
-    name_key: so.Mapped[str] = so.mapped_column(sa.String(600))
+    # The name as searched and listed (register.name_key: case-folded, spaces collapsed, cut to 200 characters), set
+    # with the name by accounts.create_agency and agencies.update_agency. Folded here, not by lower() in SQL, which on
+    # SQLite folds ASCII only, so that "ålesund" finds "Ålesund kommune" on both databases.
+    name_key: so.Mapped[str] = so.mapped_column(sa.String(200))
     sector: so.Mapped[str] = so.mapped_column(sa.String(16), default="other")
     county_number: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("counties.number"))
     invoicing_reference: so.Mapped[str | None] = so.mapped_column(sa.String(100))

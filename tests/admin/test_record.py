@@ -87,6 +87,22 @@ def test_corrections_are_saved_and_audited(client, session, users, login, amina)
     assert listed(client, "q=hassan") == ["Amina Hassan Ali"]  # paused interpreters stay listed
 
 
+def test_a_name_of_full_length_that_folds_longer_is_saved_and_found(client, session, users, login, amina):
+    """Case folding lengthens some letters ("ß" is "ss"): a name of the longest length allowed is still saved, and
+    found and listed by its folded form, on PostgreSQL too, whose name_key column is as long as the name."""
+    number, person_id, _ = amina
+    name = ("Amina Weiß " * 19)[:200]
+    assert len(name) == 200 and len(name.casefold()) > 200
+    login(client, users.admin)
+    data = {"name": name, "gender": "female", "birth_date": "", "email": "amina@example.no", "phone": "",
+            "county": "03", "municipality": "", "modalities": ["video"], "availability": "part_time",
+            "status": "active"}
+    assert client.post(f"/admin/interpreters/{number}/edit", data=data).status_code == 303
+    assert fresh(session).get(Interpreter, person_id).name == name
+    assert listed(client, "q=amina+weiss") == [name.strip()]
+    assert listed(client, "q=weiß+amina") == [name.strip()]
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("county", "99", "Unknown county number: 99"),
     ("municipality", "5001", "is not in Oslo"),

@@ -188,7 +188,7 @@ def test_a_renamed_body_is_found_by_its_new_name(client, session, users, login):
 
 
 def test_a_name_that_folds_longer_is_registered_and_found(client, session, users, login):
-    """Case folding can lengthen a name ("ß" is "ss"): the folded copy has room for it on PostgreSQL too."""
+    """Case folding can lengthen a name ("ß" is "ss"): the folded copy is cut to its column, on PostgreSQL too."""
     login(client, users.admin)
     name = "Gießen" + "ß" * 194
     assert client.post("/admin/agencies", data=new_agency(name=name)).status_code == 303
