@@ -23,7 +23,7 @@ from ..models.account import SECTORS
 from . import accounts, audit
 from .errors import BadPageLink, Conflict, InvalidInput, NotFound
 from .places import is_county
-from .register import _like_pattern, name_key
+from .register import like_pattern, name_key
 
 AGENCY_FIELDS = ("orgnr", "name", "sector", "county_number", "invoicing_reference", "active")
 EDITABLE_FIELDS = ("name", "sector", "county_number", "invoicing_reference")
@@ -67,7 +67,7 @@ def _matching(stmt, q: str | None, active: bool | None):
     if text:
         key = name_key(text)
         # Compared with the folded copy of the name, never lower() in SQL: SQLite's folds ASCII only.
-        by_name = Agency.name_key.like(_like_pattern(key), escape="\\")
+        by_name = Agency.name_key.like(like_pattern(key), escape="\\")
         digits = text.replace(" ", "")
         if digits.isdecimal() and len(digits) <= ORGNR_DIGITS:
             # Digits of any script (as whole_number takes them), stored as 0-9.

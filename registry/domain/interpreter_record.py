@@ -29,7 +29,7 @@ from .profile import (
     gather,
     parse_date,
 )
-from .register import _like_pattern, as_register_number, name_key
+from .register import as_register_number, like_pattern, name_key
 
 __all__ = ["find"]
 NAME_MAX = 200
@@ -48,7 +48,7 @@ def search(session, q: str | None = None, status: str | None = None, limit: int 
     stmt = sa.select(Interpreter).options(so.selectinload(Interpreter.qualifications))
     text = (q or "").strip()[:100]
     if text:
-        by_name = Interpreter.name_key.like(_like_pattern(name_key(text)), escape="\\")
+        by_name = Interpreter.name_key.like(like_pattern(name_key(text)), escape="\\")
         number = as_register_number(text)
         stmt = stmt.where(sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name)
     if status:

@@ -77,7 +77,8 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())[:NAME_KEY_MAX]
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for text anywhere in a value: % and _ in it are those characters, not wildcards."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -91,7 +92,7 @@ def _filtered(stmt, filters: Filters):
     if filters.modality:
         stmt = stmt.where(getattr(Interpreter, f"offers_{filters.modality}").is_(True))
     if filters.q:
-        by_name = Interpreter.name_key.like(_like_pattern(name_key(filters.q)), escape="\\")
+        by_name = Interpreter.name_key.like(like_pattern(name_key(filters.q)), escape="\\")
         number = as_register_number(filters.q)
         stmt = stmt.where(sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name)
     return stmt
