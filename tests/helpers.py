@@ -1,5 +1,6 @@
 """Small builders for tests: real rows through the real domain functions."""
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from registry.domain.interpreters import create_interpreter
 from registry.models import Credential
 
 TODAY = date(2027, 3, 1)
+NEXT_PAGE = re.compile(r'<a class="ds-link" rel="next" href="([^"]+)">Next page</a>')
 
 
 def interpreter(session, name="Amina Hussein", county="03", credentials=(), today=TODAY, **fields):
@@ -109,3 +111,17 @@ def plans(session, run, statement_holds: str) -> list[str]:
     explain = "EXPLAIN QUERY PLAN " if session.get_bind().dialect.name == "sqlite" else "EXPLAIN "
     return ["\n".join(str(row[-1]) for row in session.connection().exec_driver_sql(explain + statement, parameters))
             for statement, parameters in seen]
+
+
+def walk_pages(client, session, url: str, items: str) -> list[SimpleNamespace]:
+    """Follow a list's "Next page" links from `url` (a page in English) to the last page: for each page its HTML,
+    the texts that `items` (a regular expression with one group) finds on it, and how many statements it ran."""
+    pages = []
+    while url:
+        counted: list = []
+        with listening(session.get_bind(), before_cursor_execute=lambda *args, c=counted: c.append(args[2])):
+            html = client.get(url).text
+        pages.append(SimpleNamespace(html=html, items=re.findall(items, html), statements=len(counted)))
+        found = NEXT_PAGE.search(html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    return pages

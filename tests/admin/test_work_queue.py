@@ -9,12 +9,11 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from registry.database import listening
 from registry.domain import applications, evidence, notifications
 from registry.domain.availability import Slot, find_available
 from registry.models import Application, AuditEntry, Booking, Credential, CredentialType, Interpreter, User
 from tests.admin.conftest import PDF, apply, confirmed_booking, fresh, messages, oslo, work_always
-from tests.helpers import interpreter
+from tests.helpers import interpreter, walk_pages
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
 TUESDAY = date(2027, 3, 2)
@@ -90,23 +89,16 @@ def test_the_queue_pages_oldest_first_and_says_how_many_wait(app, client, sessio
     login(client, users.admin)
     saved, app.config["PAGE_SIZE"] = app.config["PAGE_SIZE"], 2
     try:
-        seen, pages, url, statements = [], [], "/admin/queue?lang=en", set()
-        while url:
-            counted = []
-            with listening(session.get_bind(), before_cursor_execute=lambda *args, c=counted: c.append(args[2])):
-                html = client.get(url).text
-            statements.add(len(counted))
-            assert "Credentials waiting (5)" in html
-            names = re.findall(r'href="/admin/queue/credentials/\d+">([^:<]+):', html)
-            assert ("This page shows 2 of them." in html) == (len(names) == 2)
-            seen += names
-            pages.append(len(names))
-            match = re.search(r'<a class="ds-link" rel="next" href="([^"]+)">Next page</a>', html)
-            url = match.group(1).replace("&amp;", "&") if match else None
-            if seen != names:
-                assert 'href="/admin/queue?lang=en">First page</a>' in html
+        pages = walk_pages(client, session, "/admin/queue?lang=en", r'href="/admin/queue/credentials/\d+">([^:<]+):')
     finally:
         app.config["PAGE_SIZE"] = saved
+    for n, page in enumerate(pages):
+        assert "Credentials waiting (5)" in page.html
+        assert ("This page shows 2 of them." in page.html) == (len(page.items) == 2)
+        assert ('href="/admin/queue?lang=en">First page</a>' in page.html) == (n > 0)
+    seen = [name for page in pages for name in page.items]
+    statements = {page.statements for page in pages}
+    pages = [len(page.items) for page in pages]
     assert seen == [f"Waiting {n}" for n in range(5)]
     assert len(pages) == 3 and pages[:2] == [2, 2]
     assert len(statements) == 1  # the same for two credentials of two interpreters as for one: no query for each

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 import time_machine
 
 from registry import paging
-from registry.database import listening
 from registry.domain import accounts, clock
 from registry.domain.register import name_key
 from registry.models import Agency, ApiToken, AuditEntry, OneTimeToken, OutboxMessage, User, UserSession
+from tests.helpers import walk_pages
 from tests.web.conftest import ORGNR_A, Person
 
 NEW_PASSWORD = "a long enough password"
@@ -217,26 +217,18 @@ def test_the_list_pages_by_name_with_the_same_queries_on_every_page(app, client,
     expected = sorted(["Sykehuset Aust HF", "NAV Vest", *names], key=name_key)
     saved, app.config["PAGE_SIZE"] = app.config["PAGE_SIZE"], 3
     try:
-        seen, pages, statements, url = [], [], set(), "/admin/agencies?lang=en"
-        while url:
-            counted = []
-            with listening(session.get_bind(), before_cursor_execute=lambda *args, c=counted: c.append(args[2])):
-                html = client.get(url).text
-            statements.add(len(counted))
-            assert "Public bodies that book interpreters (7)" in html
-            page = re.findall(r'href="/admin/agencies/\d+">([^<]+)</a>', html)
-            assert ("This page shows 3 of them." in html) == (len(page) == 3)
-            assert ('href="/admin/agencies?lang=en">First page</a>' in html) == bool(seen)
-            seen += page
-            pages.append(len(page))
-            match = re.search(r'<a class="ds-link" rel="next" href="([^"]+)">Next page</a>', html)
-            url = match.group(1).replace("&amp;", "&") if match else None
+        walked = walk_pages(client, session, "/admin/agencies?lang=en", r'href="/admin/agencies/\d+">([^<]+)</a>')
         searched = re.findall(r'href="/admin/agencies/\d+">([^<]+)</a>', client.get(
             "/admin/agencies?lang=en&q=KOMMUNE&cursor=" + paging_cursor(app, ("asker kommune", 10**6))).text)
     finally:
         app.config["PAGE_SIZE"] = saved
-    assert seen == expected and pages == [3, 3, 1]
-    assert len(statements) == 1, statements  # no query for each body on the page
+    for n, page in enumerate(walked):
+        assert "Public bodies that book interpreters (7)" in page.html
+        assert ("This page shows 3 of them." in page.html) == (len(page.items) == 3)
+        assert ('href="/admin/agencies?lang=en">First page</a>' in page.html) == (n > 0)
+    assert [name for page in walked for name in page.items] == expected
+    assert [len(page.items) for page in walked] == [3, 3, 1]
+    assert len({page.statements for page in walked}) == 1  # no query for each body on the page
     assert searched == ["Bodø kommune", "Østfold fylkeskommune"]  # a page of a search: its matches after the cursor
 
 
