@@ -45,6 +45,15 @@ def decode_timed(purpose: str, cursor: str | None) -> tuple | None:
         raise BadPageLink() from None
 
 
+def decode_named(purpose: str, cursor: str | None) -> tuple | None:
+    """The (name key, id) key of a list in name order, such as the interpreters or the public bodies; a cursor of
+    another shape is refused as any tampered one."""
+    key = decode(purpose, cursor)
+    if key is not None and not (len(key) == 2 and isinstance(key[0], str) and type(key[1]) is int):
+        raise BadPageLink()
+    return key
+
+
 def page_url(cursor: str | None, param: str = "cursor") -> str:
     """This list's address with the same filters, at `cursor` (None: the first page). `param` names the cursor
     where a page holds more than one list."""

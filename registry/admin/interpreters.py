@@ -1,9 +1,10 @@
 """The interpreter record: everything about one interpreter on one page, corrections, credentials, sanctions."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from .. import paging
 from ..access import roles
 from ..agency.views import me
 from ..domain import admin_records, clock, sanction_decisions
@@ -25,8 +26,11 @@ def interpreters():
     status = (form.status.data or "").strip()
     if status and status not in STATUSES:
         status = ""
-    found = record.search(db.session, form.q.data, status or None)
-    return render_template("admin/interpreters.html", form=form, found=found, limit=record.SEARCH_LIMIT,
+    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
+    after = paging.decode_named("admin-interpreters", request.args.get("cursor"))
+    found = record.search(db.session, form.q.data, status or None, after, current_app.config["PAGE_SIZE"])
+    return render_template("admin/interpreters.html", form=form, found=found,
+                           next_cursor=paging.encode("admin-interpreters", found.next_key),
                            searched=bool((form.q.data or "").strip() or status),
                            status_choices=list(STATUS.items()))
 

@@ -4,6 +4,7 @@ without it."""
 
 import re
 from io import BytesIO
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -104,34 +105,27 @@ def test_admin_page_is_accessible(admin_page, live_server, console, name, path, 
     assert not watch.take_csp_violations(), name
 
 
-@pytest.mark.parametrize("lang", ["nb", "en"])
-def test_the_queue_in_pages_is_accessible(admin_page, live_app, live_server, console, lang):
-    """The queue's two lists page apart, each with its own labelled navigation; the second page too."""
-    page, watch = admin_page
-    saved, live_app.config["PAGE_SIZE"] = live_app.config["PAGE_SIZE"], 1
-    try:
-        page.goto(live_server + f"/admin/queue?lang={lang}")
-        assert page.locator("nav.pager").count() == 1  # the credentials' (one application, on one page)
-        assert_accessible(page)
-        page.locator("nav.pager a[rel=next]").click()
-        assert "credentials=" in page.url and page.locator("nav.pager a").count() == 2  # first and next
-        assert_accessible(page)
-        assert not watch.take_csp_violations()
-    finally:
-        live_app.config["PAGE_SIZE"] = saved
+PAGED = [
+    # (list, its first page, the parameter its "Next page" link sets)
+    ("queue", "/admin/queue", "credentials="),  # the credentials' list; the one application fits on one page
+    ("agencies", "/admin/agencies?q=e", "cursor="),
+    ("interpreters", "/admin/interpreters?status=active", "cursor="),
+]
 
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
-def test_the_agencies_in_pages_are_accessible(admin_page, live_app, live_server, lang):
-    """The list of public bodies a page at a time, with its labelled navigation; a search's second page too."""
+@pytest.mark.parametrize(("name", "path", "param"), PAGED, ids=[p[0] for p in PAGED])
+def test_a_list_in_pages_is_accessible(admin_page, live_app, live_server, name, path, param, lang):
+    """A list a page at a time, with its labelled navigation, and its second page, which keeps the search."""
     page, watch = admin_page
     saved, live_app.config["PAGE_SIZE"] = live_app.config["PAGE_SIZE"], 1
     try:
-        page.goto(live_server + f"/admin/agencies?lang={lang}&q=e")
-        assert page.locator("nav.pager a").count() == 1 and page.locator("table tbody tr").count() == 1
+        page.goto(live_server + path + ("&" if "?" in path else "?") + f"lang={lang}")
+        assert page.locator("nav.pager").count() == 1 and page.locator("nav.pager a").count() == 1, name
         assert_accessible(page)
         page.locator("nav.pager a[rel=next]").click()
-        assert "cursor=" in page.url and "q=e" in page.url and page.locator("nav.pager a").count() == 2
+        assert param in page.url and urlsplit(path).query in page.url
+        assert page.locator("nav.pager a:not([rel=next])").count() == 1  # back to the first page
         assert_accessible(page)
         assert not watch.take_csp_violations()
     finally:

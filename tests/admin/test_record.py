@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from registry import paging
 from registry.models import AuditEntry, Booking, Credential, CredentialType, Interpreter, Sanction
 from tests.admin.conftest import confirmed_booking, fresh, messages, oslo, work_always
-from tests.helpers import interpreter
+from tests.helpers import interpreter, walk_pages
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
 TODAY = NOW.date()
@@ -244,6 +245,44 @@ def test_the_interpreter_list_finds_any_status(client, session, users, login, am
     for q in ("\u00b2", "9" * 20):
         response = client.get("/admin/interpreters", query_string={"q": q})
         assert response.status_code == 200 and "/admin/interpreters/" + str(number) not in response.text
+
+
+NAME_LINK = r'href="/admin/interpreters/\d+">([^<]+)</a>'
+
+
+def test_the_interpreter_list_pages_by_name_and_says_how_many(app, client, session, users, login, amina):
+    """Every interpreter once, in name order, a page at a time with as many statements on each: the list stopped at
+    the first 100, so a status with more (1,503 paused in the bench data) could not be read to its end."""
+    for n, name in enumerate(["Øystein Berg", "ola nordmann", "Åse Dahl", "Bjørn Ås", "Zara Zed"]):
+        interpreter(session, name, credentials=[("authorisation", "pl")], email=f"p{n}@example.no",
+                    status="inactive" if n % 2 else "active")
+    everyone = fresh(session).scalars(sa.select(Interpreter.name).order_by(Interpreter.name_key, Interpreter.id)).all()
+    assert len(everyone) == 8  # and the two of the web fixtures
+    login(client, users.admin)
+    saved, app.config["PAGE_SIZE"] = app.config["PAGE_SIZE"], 2
+    try:
+        pages = walk_pages(client, session, "/admin/interpreters?lang=en", NAME_LINK)
+        inactive = walk_pages(client, session, "/admin/interpreters?lang=en&status=inactive&q=%C3%85S", NAME_LINK)
+    finally:
+        app.config["PAGE_SIZE"] = saved
+    assert [name for page in pages for name in page.items] == everyone
+    assert [len(page.items) for page in pages] == [2, 2, 2, 2]
+    assert all("Interpreters by name (8)" in page.html and "This page shows 2 of them." in page.html
+               for page in pages)
+    assert len({page.statements for page in pages}) == 1  # no query for each interpreter's categories or county
+    assert [name for page in inactive for name in page.items] == ["Bjørn Ås"]
+    assert "Interpreters found (1)" in inactive[0].html and "This page shows" not in inactive[0].html
+
+
+@pytest.mark.parametrize("cursor", ["forged", "agencies", "three", "text id"])
+def test_a_forged_page_link_of_the_interpreter_list_is_a_clear_400(app, client, users, login, cursor):
+    with app.test_request_context():
+        value = {"forged": "forged", "agencies": paging.encode("agencies", ("amina ali", 1)),
+                 "three": paging.encode("admin-interpreters", ("amina ali", 1, 2)),
+                 "text id": paging.encode("admin-interpreters", ("amina ali", "1"))}[cursor]
+    login(client, users.admin)
+    response = client.get("/admin/interpreters", query_string={"lang": "en", "cursor": value})
+    assert response.status_code == 400 and "The page link is not valid" in response.text
 
 
 # Credential types ----------------------------------------------------------------------------------------
