@@ -10,6 +10,7 @@ transaction of its own before its own work begins, so the lock is not held for t
 """
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -406,12 +407,15 @@ def configure_postgresql(engine: sa.Engine, random_page_cost: float) -> None:
     working set in memory PostgreSQL's own advice is about 1.1. At 4, the availability search for a popular
     language reads all 50,000 interpreters to hash-join them with the few hundred holders of the language (22 ms
     on the bench data); at 1.1 it looks up those few hundred by key (9 ms). Given as a libpq option at connect,
-    so it costs no round trip; the server's own setting is left alone.
+    so it costs no round trip; the server's own setting is left alone. libpq reads PGOPTIONS only for a connection
+    given no options, so without options of the connection's own the operator's PGOPTIONS come first: giving
+    this one alone had dropped them without a word.
     """
 
     @sa.event.listens_for(engine, "do_connect")
     def _planner_costs(_dialect, _record, _args, params):
-        params["options"] = f"{params.get('options', '')} -c random_page_cost={random_page_cost}".strip()
+        given = params.get("options", os.environ.get("PGOPTIONS", ""))
+        params["options"] = f"{given} -c random_page_cost={random_page_cost}".strip()
 
 
 WRITES = ("INSERT", "UPDATE", "DELETE")

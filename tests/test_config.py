@@ -50,6 +50,25 @@ def test_postgresql_connections_plan_for_a_database_in_memory(postgres_url):
             db.engine.dispose()
 
 
+def test_the_operators_pgoptions_still_reach_the_apps_connections(postgres_url, monkeypatch):
+    """libpq reads PGOPTIONS only when a connection is given no options, and the app gives its random_page_cost as
+    one: the operator's session settings (a statement timeout, say) had been dropped without a word."""
+    from tests.conftest import make_app
+
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=4321 -c lock_timeout=1234")
+    shown = {}
+    # With no options of its own (make_app gives the tests' lock timeout as one), and then with them, which libpq
+    # takes instead of PGOPTIONS, as it always does.
+    for given in ({}, {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-c lock_timeout=15000"}}}):
+        app = make_app(postgres_url, **({"SQLALCHEMY_ENGINE_OPTIONS": {}} | given))
+        with app.app_context():
+            shown[bool(given)] = [db.session.scalar(sa.text(f"SHOW {name}"))
+                                  for name in ("statement_timeout", "lock_timeout", "random_page_cost")]
+            db.session.remove()
+            db.engine.dispose()
+    assert shown == {False: ["4321ms", "1234ms", "1.1"], True: ["0", "15s", "1.1"]}
+
+
 @pytest.mark.parametrize("bad", [0, -1, "fast", 1000])
 def test_a_bad_random_page_cost_stops_the_app_at_start(tmp_path, bad):
     from tests.conftest import make_app
