@@ -257,6 +257,11 @@ def keyset_page(session, stmt, order: tuple, after: tuple | None, limit: int) ->
     return rows[:limit], tuple(getattr(last, column.key) for column in order)
 
 
+def count_rows(session, stmt) -> int:
+    """How many rows `stmt` selects: the total a keyset page shows beside itself ("1,503 found")."""
+    return session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+
+
 def expire_loaded(session, model, ids, attributes: list[str]) -> None:
     """After a Core statement changed these rows, objects of them already loaded in the session are refreshed
     on next use. Only the identity map is looked at: nothing is loaded for this."""

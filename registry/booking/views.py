@@ -268,11 +268,6 @@ def _list_filters(form) -> dict:
     return found
 
 
-def _cursor() -> tuple | None:
-    """The signed (start, id) key of the last booking on the previous page."""
-    return paging.decode_timed("bookings", request.args.get("cursor"))
-
-
 @bp.get("/")
 @roles(*BOOKERS)
 def index():
@@ -284,7 +279,7 @@ def index():
             "status_options": [(s, labels.STATUS[s]) for s in STATUSES]}
     try:
         found = _list_filters(form)
-        after = _cursor()
+        after = paging.decode_timed("bookings", request.args.get("cursor"))
     except InvalidInput as error:
         forms.show_errors(form, error)
         return render_template("booking/list.html", **page), 422

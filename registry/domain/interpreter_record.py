@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..database import keyset_page
+from ..database import count_rows, keyset_page
 from ..models import Application, AuditEntry, Booking, Credential, Interpreter, Sanction, User
 from ..models.interpreter import MODALITIES
 from . import audit, booking, qualification
@@ -30,7 +30,7 @@ from .profile import (
     gather,
     parse_date,
 )
-from .register import as_register_number, like_pattern, name_key
+from .register import name_key, name_or_number
 
 __all__ = ["find"]
 NAME_MAX = 200
@@ -58,22 +58,16 @@ def search(session, q: str | None = None, status: str | None = None, after: tupl
     public register is. The list had stopped at the first 100 ("narrow the search"), so a status with more (the
     bench data's 50,000 interpreters include 1,503 paused, 1,237 inactive and 490 suspended) could not be read to
     its end."""
-    matching = _matching(sa.select(Interpreter), q, status).options(
-        so.selectinload(Interpreter.qualifications), so.joinedload(Interpreter.county))
-    found, next_key = keyset_page(session, matching, (Interpreter.name_key, Interpreter.id), after, limit)
-    total = session.scalar(_matching(sa.select(sa.func.count(Interpreter.id)), q, status))
-    return Found(found, total, next_key)
-
-
-def _matching(stmt, q: str | None, status: str | None):
+    matching = sa.select(Interpreter)
     text = (q or "").strip()[:100]
     if text:
-        by_name = Interpreter.name_key.like(like_pattern(name_key(text)), escape="\\")
-        number = as_register_number(text)
-        stmt = stmt.where(sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name)
+        matching = matching.where(name_or_number(text))
     if status:
-        stmt = stmt.where(Interpreter.status == status)
-    return stmt
+        matching = matching.where(Interpreter.status == status)
+    found, next_key = keyset_page(session, matching.options(
+        so.selectinload(Interpreter.qualifications), so.joinedload(Interpreter.county)),
+        (Interpreter.name_key, Interpreter.id), after, limit)
+    return Found(found, count_rows(session, matching), next_key)
 
 
 def credential_of(session, interpreter: Interpreter, credential_id: int) -> Credential:

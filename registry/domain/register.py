@@ -77,10 +77,23 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())[:NAME_KEY_MAX]
 
 
-def like_pattern(text: str) -> str:
-    """A LIKE pattern (ESCAPE '\\') for text anywhere in a value: % and _ in it are those characters, not wildcards."""
+def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def name_contains(column, text: str) -> sa.ColumnElement[bool]:
+    """`column`, a name_key, holds `text` anywhere, in any case (the key is folded in Python: SQLite's lower() and
+    LIKE fold ASCII only); a % or _ in `text` is that character, not a wildcard."""
+    return column.like(_like_pattern(name_key(text)), escape="\\")
+
+
+def name_or_number(text: str) -> sa.ColumnElement[bool]:
+    """An interpreter whose name holds `text`, or whose register number it is: the public register's search and the
+    administrators' list alike."""
+    by_name = name_contains(Interpreter.name_key, text)
+    number = as_register_number(text)
+    return sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name
 
 
 def _filtered(stmt, filters: Filters):
@@ -92,9 +105,7 @@ def _filtered(stmt, filters: Filters):
     if filters.modality:
         stmt = stmt.where(getattr(Interpreter, f"offers_{filters.modality}").is_(True))
     if filters.q:
-        by_name = Interpreter.name_key.like(like_pattern(name_key(filters.q)), escape="\\")
-        number = as_register_number(filters.q)
-        stmt = stmt.where(sa.or_(Interpreter.register_number == number, by_name) if number is not None else by_name)
+        stmt = stmt.where(name_or_number(filters.q))
     return stmt
 
 

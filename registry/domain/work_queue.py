@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from ..database import keyset_page
+from ..database import count_rows, keyset_page
 from ..models import Application, Credential, Interpreter, OutboxMessage, User, WorkingHours
 from . import accounts, audit, booking, notifications, qualification
 from .admin_records import DEFAULT_HOURS, default_valid_until
@@ -53,8 +53,8 @@ def queue(session, *, applications_after: tuple | None = None, credentials_after
     credentials, credentials_next = keyset_page(
         session, waiting.options(so.joinedload(Credential.interpreter).selectinload(Interpreter.qualifications)),
         (Credential.created_at, Credential.id), credentials_after, limit)
-    count = lambda stmt: session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))  # noqa: E731
-    return Queue(applications, credentials, count(pending), count(waiting), applications_next, credentials_next)
+    return Queue(applications, credentials, count_rows(session, pending), count_rows(session, waiting),
+                 applications_next, credentials_next)
 
 
 def get_application(session, application_id: int) -> Application:
