@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from .domain import qualification
 from .domain.clock import OSLO
 from .domain.interpreters import create_interpreter
-from .models import Agency, Booking, Credential, Interpreter, Municipality, Qualification, User, WorkingHours
+from .models import Agency, Booking, Credential, Interpreter, Municipality, Qualification, Sanction, User, WorkingHours
 
 SEED = 2022  # the year tolkeloven came into force
 COUNT = 300
@@ -68,12 +68,23 @@ def load(session, today: date) -> int:
             offers_onsite=rng.random() < 0.85, offers_video=rng.random() < 0.8, offers_phone=True,
             status="suspended" if n % 60 == 59 else ("paused" if n % 75 == 74 else "active"),
         )
+        if interpreter.status == "suspended":
+            _suspend(session, interpreter, n, today)
         _credentials(session, rng, interpreter, n, languages, today)
         _hours(session, rng, interpreter)
         created.append(interpreter.id)
     session.flush()
     qualification.recompute(session, created, today)
     return len(created)
+
+
+def _suspend(session, interpreter: Interpreter, n: int, today: date) -> None:
+    """The decision behind a suspended demo interpreter, as the sanctions page and their record show it (without
+    one they were suspended on no one's word). Decided by the demo's registry admin (load_accounts)."""
+    decided = today - timedelta(days=7 + n % 30)  # not drawn from rng: the rest of the demo stays as it was
+    interpreter.status_after_sanction = "active"
+    session.add(Sanction(interpreter_id=interpreter.id, kind="suspension", decided_on=decided, starts_on=decided,
+                         reason="Klage på brot på god tolkeskikk under eit oppdrag; saka er under behandling."))
 
 
 def _credentials(session, rng, interpreter: Interpreter, n: int, languages: list[str], today: date):
@@ -149,7 +160,9 @@ def load_accounts(session, password_profile: str) -> list[tuple[str, str]]:
         logins.append((role, email))
         return user
 
-    login(REGISTRY_ADMIN, "Ragnhild Registeradmin", "registry_admin")
+    registry_admin = login(REGISTRY_ADMIN, "Ragnhild Registeradmin", "registry_admin")
+    session.flush()
+    session.execute(sa.update(Sanction).where(Sanction.decided_by_id.is_(None)).values(decided_by_id=registry_admin.id))
     for orgnr, name, sector, county, reference, admin, bookers in AGENCIES:
         agency = accounts.create_agency(session, orgnr, name, sector, county, reference)
         login(admin, f"Administrator, {name}", "agency_admin", agency=agency)

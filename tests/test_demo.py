@@ -58,3 +58,20 @@ def test_demo_bookings_give_the_statistics_something_to_count(session):
     statuses = dict(session.execute(sa.select(Booking.status, sa.func.count()).group_by(Booking.status)).all())
     assert {"completed", "cancelled", "lapsed", "open", "confirmed", "requested"} <= set(statuses)
     assert session.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.starts_at > now)) > 50
+
+
+def test_every_suspended_demo_interpreter_has_the_decision_behind_it(session):
+    """The sanctions page lists what is in force and a record shows why; a suspension with no decision behind it
+    would be on no one's word (the demo had five such)."""
+    from registry.domain.sanctions import holding_condition
+    from registry.models import Sanction, User
+
+    today = oslo_date()
+    demo.load(session, today)
+    demo.load_accounts(session, "CHEAPEST")
+    session.commit()
+    suspended = set(session.scalars(sa.select(Interpreter.id).where(Interpreter.status == "suspended")))
+    holding = session.execute(sa.select(Sanction.interpreter_id, Sanction.kind, User.role)
+                              .join(User, User.id == Sanction.decided_by_id).where(holding_condition(today))).all()
+    assert len(suspended) >= 3 and sorted(i for i, _, _ in holding) == sorted(suspended)
+    assert {(kind, role) for _, kind, role in holding} == {("suspension", "registry_admin")}
