@@ -1,6 +1,6 @@
 """Opaque, signed page cursors for keyset pagination; a tampered cursor is refused, not trusted."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
@@ -29,18 +29,27 @@ def decode(purpose: str, cursor: str | None) -> tuple | None:
 
 
 def encode_timed(purpose: str, key: tuple | None) -> str | None:
-    """A cursor for a (moment, id) key: lists by time, such as bookings by start."""
+    """A cursor for a (moment or day, id) key: lists by time, such as bookings by start or sanctions by first day."""
     return None if key is None else encode(purpose, (key[0].isoformat(), key[1]))
 
 
 def decode_timed(purpose: str, cursor: str | None) -> tuple | None:
     """The (moment, id) key of encode_timed; a cursor of another shape is refused as any tampered one."""
+    return _decode_dated(purpose, cursor, datetime.fromisoformat)
+
+
+def decode_dated(purpose: str, cursor: str | None) -> tuple | None:
+    """The (day, id) key of encode_timed given a date; a cursor of another shape is refused as any tampered one."""
+    return _decode_dated(purpose, cursor, date.fromisoformat)
+
+
+def _decode_dated(purpose: str, cursor: str | None, parse) -> tuple | None:
     key = decode(purpose, cursor)
     if key is None:
         return None
     try:
-        moment, ident = key
-        return datetime.fromisoformat(moment), int(ident)
+        when, ident = key
+        return parse(when), int(ident)
     except (TypeError, ValueError):
         raise BadPageLink() from None
 

@@ -2,8 +2,9 @@
 
 Decisions are recorded on the interpreter's record page (registry/admin/interpreters.py)."""
 
-from flask import render_template
+from flask import current_app, render_template, request
 
+from .. import paging
 from ..access import roles
 from ..domain import clock, sanction_decisions
 from ..extensions import db
@@ -14,5 +15,8 @@ from .views import bp
 @roles("registry_admin")
 def sanctions():
     today = clock.oslo_date()
-    return render_template("admin/sanctions.html", overview=sanction_decisions.overview(db.session, today),
-                           today=today)
+    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
+    after = paging.decode_dated("sanctions-holding", request.args.get("cursor"))
+    overview = sanction_decisions.overview(db.session, today, after, current_app.config["PAGE_SIZE"])
+    return render_template("admin/sanctions.html", overview=overview, today=today,
+                           next_cursor=paging.encode_timed("sanctions-holding", overview.next_key))

@@ -43,3 +43,4 @@ class Sanction(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     interpreter = so.relationship("Interpreter")
+    decided_by = so.relationship("User", foreign_keys=[decided_by_id], viewonly=True)

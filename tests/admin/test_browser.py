@@ -110,6 +110,7 @@ PAGED = [
     ("queue", "/admin/queue", "credentials="),  # the credentials' list; the one application fits on one page
     ("agencies", "/admin/agencies?q=e", "cursor="),
     ("interpreters", "/admin/interpreters?status=active", "cursor="),
+    ("sanctions", "/admin/sanctions", "cursor="),  # the demo's suspensions in force
 ]
 
 

@@ -8,12 +8,13 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from registry import paging
 from registry.domain import sanction_decisions
 from registry.domain.availability import Slot, find_available
 from registry.domain.errors import InvalidInput
 from registry.models import AuditEntry, Booking, Interpreter, Sanction, User
 from tests.admin.conftest import confirmed_booking, fresh, messages, oslo, work_always
-from tests.helpers import interpreter
+from tests.helpers import interpreter, walk_pages
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
 TODAY = NOW.date()
@@ -198,3 +199,66 @@ def test_the_last_day_of_an_open_ended_suspension_is_set_and_the_job_lifts_it(cl
         login(client, users.admin)  # the earlier login timed out meanwhile
         lifted = client.post(url, data={f"end{sanction.id}-ends_on": "2027-03-10"})
         assert lifted.status_code == 409
+
+
+IN_FORCE = re.compile(r'<caption id="holding-caption">.*?</table>', re.S)
+NAMED = r'#sanctions-heading">([^<]+)</a>'
+
+
+def in_force(html: str) -> list[str]:
+    table = IN_FORCE.search(html)
+    return re.findall(NAMED, table.group(0)) if table else []
+
+
+def test_the_sanctions_in_force_are_paged_by_first_day_with_how_many(app, client, session, users, login):
+    """Exclusions for good hold for ever, so the list of those in force only grows (717 in the bench data, one page
+    of 217 KB); it is read a page at a time, by first day, each once."""
+    decided = [  # name, kind, first day, last day, lifted
+        ("Berit", "suspension", date(2027, 2, 1), None, False),
+        ("Cato", "exclusion", date(2026, 6, 1), None, False),
+        ("Dina", "exclusion", date(2027, 2, 1), date(2027, 12, 31), False),  # Berit's first day: in the order made
+        ("Eli", "suspension", TODAY, TODAY, False),
+        ("Frode", "exclusion", date(2025, 1, 1), None, False),
+        ("Gunn", "suspension", date(2027, 1, 1), None, True),  # lifted
+        ("Hans", "exclusion", date(2026, 1, 1), date(2027, 2, 28), False),  # ended yesterday
+        ("Ivar", "warning", date(2027, 1, 5), None, False),  # a warning holds nothing
+    ]
+    for n, (name, kind, first, last, lifted) in enumerate(decided):
+        person = interpreter(session, name, credentials=A, email=f"s{n}@example.no", today=TODAY)
+        session.add(Sanction(interpreter_id=person.id, kind=kind, reason="Breach", decided_on=first, starts_on=first,
+                             ends_on=last, decided_by_id=users.admin.id, lifted_at=NOW if lifted else None))
+        session.commit()
+    login(client, users.admin)
+    saved, app.config["PAGE_SIZE"] = app.config["PAGE_SIZE"], 2
+    try:
+        pages = walk_pages(client, session, "/admin/sanctions?lang=en", NAMED)
+    finally:
+        app.config["PAGE_SIZE"] = saved
+    assert [in_force(page.html) for page in pages] == [["Frode", "Cato"], ["Berit", "Dina"], ["Eli"]]
+    assert all("Suspensions and exclusions in force (5), by first day" in page.html for page in pages)
+    assert [re.findall(r"This page shows (\d) of them", page.html) for page in pages] == [["2"], ["2"], ["1"]]
+    assert len({page.statements for page in pages}) == 1  # no query for each row's interpreter or decider
+    # The latest decisions stay on every page, newest first, with who decided.
+    assert all(page.items[-8:] == ["Eli", "Dina", "Berit", "Ivar", "Gunn", "Cato", "Hans", "Frode"] for page in pages)
+    assert pages[0].html.count("admin@imdi.no") == 2 + 8
+
+
+def test_with_none_in_force_the_page_says_so(client, session, users, login, amina):
+    number, person_id, _, _ = amina
+    warn(session, person_id, users.admin.id, date(2027, 1, 5))
+    login(client, users.admin)
+    html = client.get("/admin/sanctions?lang=en").text
+    assert "No suspension or exclusion is in force." in html and in_force(html) == []
+    assert "Pages of sanctions in force" not in html
+
+
+@pytest.mark.parametrize("cursor", ["forged", "other list", "three", "not a day", "text id"])
+def test_a_forged_page_link_of_the_sanctions_in_force_is_a_clear_400(app, client, users, login, cursor):
+    with app.test_request_context():
+        value = {"forged": "forged", "other list": paging.encode_timed("bookings", (NOW, 1)),
+                 "three": paging.encode("sanctions-holding", ("2027-02-01", 1, 2)),
+                 "not a day": paging.encode("sanctions-holding", ("1 February", 1)),
+                 "text id": paging.encode("sanctions-holding", ("2027-02-01", "one"))}[cursor]
+    login(client, users.admin)
+    response = client.get("/admin/sanctions", query_string={"lang": "en", "cursor": value})
+    assert response.status_code == 400 and "The page link is not valid" in response.text
