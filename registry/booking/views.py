@@ -275,7 +275,7 @@ def index():
     if "date_from" not in request.args:  # unless asked otherwise, what is coming, from today
         args["date_from"] = clock.oslo_date().isoformat()
     form = forms.ListForm(formdata=None, data=args)
-    page = {"form": form, "rows": [], "next_url": None, "first_url": None,
+    page = {"form": form, "rows": [], "next_cursor": None,
             "status_options": [(s, labels.STATUS[s]) for s in STATUSES]}
     try:
         found = _list_filters(form)
@@ -286,10 +286,7 @@ def index():
     rows, next_key = booking.agency_bookings(
         db.session, current_user.agency_id, status=found["status"], since=found["date_from"],
         until=found["date_to"], after=after, limit=current_app.config["PAGE_SIZE"])
-    if next_key:  # the same filters as this page, so every page lists the same bookings
-        cursor = paging.encode_timed("bookings", next_key)
-        page["next_url"] = url_for("booking.index", **args, cursor=cursor)
-    page.update(rows=rows, first_url=url_for("booking.index", **args) if after else None)
+    page.update(rows=rows, next_cursor=paging.encode_timed("bookings", next_key))
     return render_template("booking/list.html", **page)
 
 

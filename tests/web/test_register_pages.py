@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from registry.domain.clock import oslo_date
 from registry.domain.register import Filters, name_key, search
 from registry.models import Interpreter, Qualification
-from tests.helpers import interpreter, plans
+from tests.helpers import interpreter, plans, walk_pages
 
 A = [("authorisation", "ar"), ("bachelor", "ar")]
 C = [("authorisation", "ar")]
@@ -90,18 +90,18 @@ def test_keyset_paging_walks_every_interpreter_once(app, client, session):
     today = oslo_date()
     for n in range(7):
         interpreter(session, f"Person {n:02d}", credentials=C if n % 2 else A, today=today)
+    interpreter(session, "Only Polish", credentials=[("authorisation", "pl")], today=today)
     app.config["PAGE_SIZE"] = 3
     try:
-        seen, url = [], "/register?language=ar"
-        while url:
-            html = client.get(url).text
-            seen += names_in(html)
-            match = re.search(r'href="([^"]+)" rel="next"|rel="next" href="([^"]+)"', html)
-            url = (match.group(1) or match.group(2)).replace("&amp;", "&") if match else None
+        pages = walk_pages(client, session, "/register?language=ar&lang=en", r'href="/register/\d+">([^<]+)</a>')
+        single = client.get("/register?language=pl&lang=en").text
     finally:
         app.config["PAGE_SIZE"] = 25
     # Category A (even numbers) before C, by name within each.
-    assert seen == [f"Person {n:02d}" for n in (0, 2, 4, 6, 1, 3, 5)]
+    assert [name for page in pages for name in page.items] == [f"Person {n:02d}" for n in (0, 2, 4, 6, 1, 3, 5)]
+    assert ["First page" in page.html for page in pages] == [False, True, True]
+    assert all('<nav aria-label="Pages of interpreters" class="pager">' in page.html for page in pages)
+    assert names_in(single) == ["Only Polish"] and 'class="pager"' not in single  # no empty navigation
 
 
 @pytest.mark.parametrize("query, status, message", [
