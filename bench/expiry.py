@@ -28,7 +28,7 @@ from registry.domain.clock import now, oslo_date
 from registry.extensions import db
 from registry.jobs import runner
 from registry.models import AuditEntry, Booking, Credential, JobRun, OutboxMessage, Qualification
-from registry.models.audit import APPEND_ONLY_POSTGRESQL, APPEND_ONLY_SQLITE, DROP_APPEND_ONLY
+from registry.models.audit import append_only_lifted
 
 APPLICATION_NAME = "bench-expiry"
 JOB = "expire-credentials"
@@ -106,11 +106,8 @@ def restore(state: dict, run_id: int | None) -> None:
 def delete_audit_after(last_id: int) -> None:
     """The job's audit entries go, in the restoring transaction: the bench data is not a register to keep."""
     conn = db.session.connection()
-    for statement in DROP_APPEND_ONLY[conn.dialect.name]:
-        conn.exec_driver_sql(statement)
-    conn.execute(sa.delete(AuditEntry).where(AuditEntry.id > last_id))
-    for statement in APPEND_ONLY_POSTGRESQL if conn.dialect.name == "postgresql" else APPEND_ONLY_SQLITE:
-        conn.exec_driver_sql(statement)
+    with append_only_lifted(conn):
+        conn.execute(sa.delete(AuditEntry).where(AuditEntry.id > last_id))
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 
 from registry import create_app
 from registry.extensions import db, limiter
-from registry.models.audit import APPEND_ONLY_SQLITE, DROP_APPEND_ONLY
+from registry.models.audit import append_only_lifted
 
 # The browser fixtures (one live server, one Chromium for the whole run) serve every test folder.
 pytest_plugins = ["tests.browser.fixtures"]
@@ -95,13 +95,10 @@ def empty_data_tables(app) -> None:
                 # TRUNCATE fires no row triggers, so the append-only audit log can be emptied here.
                 conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE")
             else:
-                # SQLite has no TRUNCATE: lift the audit log's append-only triggers for the clean-up only.
-                for statement in DROP_APPEND_ONLY["sqlite"]:
-                    conn.exec_driver_sql(statement)
-                for table in tables:
-                    conn.execute(table.delete())
-                for statement in APPEND_ONLY_SQLITE:
-                    conn.exec_driver_sql(statement)
+                # SQLite has no TRUNCATE: the audit log's append-only triggers are lifted for the clean-up only.
+                with append_only_lifted(conn):
+                    for table in tables:
+                        conn.execute(table.delete())
             conn.exec_driver_sql("UPDATE counters SET value = 1000 WHERE name = 'register_number'")
             conn.exec_driver_sql("UPDATE credential_types SET default_validity_years = NULL")
 

@@ -1,5 +1,8 @@
 """The Alembic migrations build exactly the models' schema, on SQLite and PostgreSQL alike."""
 
+import ast
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -142,3 +145,20 @@ def test_an_upgrade_folds_the_names_of_the_public_bodies_already_registered(kind
             conn.exec_driver_sql("INSERT INTO agencies (orgnr, name, sector, active, created_at, name_key) "
                                  "VALUES ('990993122', 'Nameless', 'other', true, '2026-12-01', NULL)")
         db.engine.dispose()
+
+
+# What a migration may take from the app: its column types, and the reference data 0001 loads (the country's
+# counties, municipalities and languages, loaded as they are).
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+TAKEN_FROM_THE_APP = {"registry.models.types", "registry.domain.languages", "registry.domain.places"}
+
+
+@pytest.mark.parametrize("path", sorted(MIGRATIONS.glob("*.py")), ids=lambda path: path.name[:4])
+def test_a_migration_runs_its_own_sql_not_the_apps_of_today(path):
+    """A migration must do the same for ever: the triggers and constraints it installs are written in it, not
+    imported from the models, where a later change would change what an old migration does on a new database (and
+    could install a trigger on columns a later migration adds)."""
+    tree = ast.parse(path.read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert {name for name in imported if name.split(".")[0] == "registry"} <= TAKEN_FROM_THE_APP

@@ -8,7 +8,8 @@ Create Date: 2026-11-29 06:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from registry.models.booking import HOLDING_SQL
+# The bookings that hold an interpreter's time, as this migration indexed them.
+HOLDING_SQL = "status IN ('requested', 'confirmed')"
 
 
 # revision identifiers, used by Alembic.

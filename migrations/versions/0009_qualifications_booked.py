@@ -15,10 +15,63 @@ Create Date: 2026-11-30 02:30:00.000000
 
 """
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
-from registry.models.interpreter import QUALIFICATION_BOOKED_TRIGGERS, QUALIFICATION_COUNTY_TRIGGERS
 from registry.models.types import UTCDateTime
+
+# As this migration installed them, kept here unchanged: a later change to them is a migration of its own.
+# qualifications.booked and last_booked_at follow interpreters.last_booked_at, whatever writes either table, as
+# the county does (0007).
+QUALIFICATION_BOOKED_TRIGGERS = {
+    "postgresql": {
+        "create": [
+            "CREATE FUNCTION qualification_booked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "NEW.last_booked_at := (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id); "
+            "NEW.booked := NEW.last_booked_at IS NOT NULL; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER qualification_booked BEFORE INSERT OR UPDATE OF interpreter_id, booked, last_booked_at "
+            "ON qualifications FOR EACH ROW EXECUTE FUNCTION qualification_booked()",
+            "CREATE FUNCTION interpreter_booked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE qualifications SET last_booked_at = NEW.last_booked_at, booked = NEW.last_booked_at IS NOT NULL "
+            "WHERE interpreter_id = NEW.id; "
+            "RETURN NULL; END $$",
+            "CREATE TRIGGER interpreter_booked AFTER UPDATE OF last_booked_at ON interpreters FOR EACH ROW "
+            "WHEN (OLD.last_booked_at IS DISTINCT FROM NEW.last_booked_at) EXECUTE FUNCTION interpreter_booked()",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_booked ON interpreters",
+            "DROP FUNCTION IF EXISTS interpreter_booked()",
+            "DROP TRIGGER IF EXISTS qualification_booked ON qualifications",
+            "DROP FUNCTION IF EXISTS qualification_booked()",
+        ],
+    },
+    "sqlite": {
+        "create": [
+            "CREATE TRIGGER qualification_booked AFTER INSERT ON qualifications BEGIN "
+            "UPDATE qualifications SET "
+            "last_booked_at = (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id), "
+            "booked = (SELECT last_booked_at IS NOT NULL FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER qualification_booked_kept AFTER UPDATE OF interpreter_id, booked, last_booked_at "
+            "ON qualifications "
+            "WHEN NEW.last_booked_at IS NOT (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id) "
+            "OR NEW.booked IS NOT (NEW.last_booked_at IS NOT NULL) "
+            "BEGIN UPDATE qualifications SET "
+            "last_booked_at = (SELECT last_booked_at FROM interpreters WHERE id = NEW.interpreter_id), "
+            "booked = (SELECT last_booked_at IS NOT NULL FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER interpreter_booked AFTER UPDATE OF last_booked_at ON interpreters "
+            "WHEN OLD.last_booked_at IS NOT NEW.last_booked_at BEGIN "
+            "UPDATE qualifications SET last_booked_at = NEW.last_booked_at, booked = NEW.last_booked_at IS NOT NULL "
+            "WHERE interpreter_id = NEW.id; END",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_booked",
+            "DROP TRIGGER IF EXISTS qualification_booked_kept",
+            "DROP TRIGGER IF EXISTS qualification_booked",
+        ],
+    },
+}
 
 
 # revision identifiers, used by Alembic.
@@ -55,8 +108,9 @@ def downgrade():
                     unique=False)
     op.create_index('ix_qualifications_language_county_rank', 'qualifications',
                     ['language_code', 'county_number', 'rank', 'interpreter_id'], unique=False)
-    # SQLite copies the table to drop its columns, which drops the county's triggers on it: made again after.
-    county = QUALIFICATION_COUNTY_TRIGGERS[op.get_bind().dialect.name]
+    # SQLite copies the table to drop its columns, which drops the county's triggers on it: made again after, as
+    # 0007 made them (its module, as Alembic loaded it).
+    county = context.script.get_revision('0007').module.QUALIFICATION_COUNTY_TRIGGERS[op.get_bind().dialect.name]
     for statement in county["drop"]:
         op.execute(statement)
     with op.batch_alter_table('qualifications') as batch:

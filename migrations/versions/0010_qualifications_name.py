@@ -16,7 +16,51 @@ Create Date: 2026-11-30 11:40:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from registry.models.interpreter import QUALIFICATION_NAME_TRIGGERS
+# As this migration installed them, kept here unchanged: a later change to them is a migration of its own.
+# qualifications.name_key follows interpreters.name_key, whatever writes either table, as the county (0007) and
+# the last booking (0009) do.
+QUALIFICATION_NAME_TRIGGERS = {
+    "postgresql": {
+        "create": [
+            "CREATE FUNCTION qualification_name() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "NEW.name_key := (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id); "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER qualification_name BEFORE INSERT OR UPDATE OF interpreter_id, name_key "
+            "ON qualifications FOR EACH ROW EXECUTE FUNCTION qualification_name()",
+            "CREATE FUNCTION interpreter_renamed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE qualifications SET name_key = NEW.name_key WHERE interpreter_id = NEW.id; "
+            "RETURN NULL; END $$",
+            "CREATE TRIGGER interpreter_renamed AFTER UPDATE OF name_key ON interpreters FOR EACH ROW "
+            "WHEN (OLD.name_key IS DISTINCT FROM NEW.name_key) EXECUTE FUNCTION interpreter_renamed()",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_renamed ON interpreters",
+            "DROP FUNCTION IF EXISTS interpreter_renamed()",
+            "DROP TRIGGER IF EXISTS qualification_name ON qualifications",
+            "DROP FUNCTION IF EXISTS qualification_name()",
+        ],
+    },
+    "sqlite": {
+        "create": [
+            "CREATE TRIGGER qualification_name AFTER INSERT ON qualifications BEGIN "
+            "UPDATE qualifications SET name_key = (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER qualification_name_kept AFTER UPDATE OF interpreter_id, name_key ON qualifications "
+            "WHEN NEW.name_key IS NOT (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id) "
+            "BEGIN UPDATE qualifications SET "
+            "name_key = (SELECT name_key FROM interpreters WHERE id = NEW.interpreter_id) "
+            "WHERE interpreter_id = NEW.interpreter_id AND language_code = NEW.language_code; END",
+            "CREATE TRIGGER interpreter_renamed AFTER UPDATE OF name_key ON interpreters "
+            "WHEN OLD.name_key IS NOT NEW.name_key BEGIN "
+            "UPDATE qualifications SET name_key = NEW.name_key WHERE interpreter_id = NEW.id; END",
+        ],
+        "drop": [
+            "DROP TRIGGER IF EXISTS interpreter_renamed",
+            "DROP TRIGGER IF EXISTS qualification_name_kept",
+            "DROP TRIGGER IF EXISTS qualification_name",
+        ],
+    },
+}
 
 
 # revision identifiers, used by Alembic.

@@ -1,5 +1,7 @@
 """The audit log: append-only, who did what to which object, when, from where, before and after."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -30,21 +32,20 @@ class AuditEntry(db.Model):
     after: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
 
 
-# The database refuses UPDATE and DELETE on the audit log; the migration installs these.
-APPEND_ONLY_SQLITE = [
-    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-]
-APPEND_ONLY_POSTGRESQL = [
-    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
-    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-]
-DROP_APPEND_ONLY = {
-    "sqlite": ["DROP TRIGGER IF EXISTS audit_log_no_update", "DROP TRIGGER IF EXISTS audit_log_no_delete"],
-    "postgresql": ["DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
-                   "DROP FUNCTION IF EXISTS audit_log_append_only()"],
-}
+@contextmanager
+def append_only_lifted(conn) -> Iterator[None]:
+    """The database refuses UPDATE and DELETE on the audit log (triggers of migration 0002). For clearing data that
+    is no register to keep (the tests' tables, the bench's runs) they are lifted on `conn`, inside its transaction,
+    and put back as the database had them. An error rolls the transaction back, and the triggers with it."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        yield
+        conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
+        return
+    triggers = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'").all()
+    for name, _ in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _, sql in triggers:
+        conn.exec_driver_sql(sql)

@@ -11,7 +11,8 @@ from .interpreter import CATEGORIES, MODALITIES
 from .types import UTCDateTime, in_list, utcnow
 
 STATUSES = ("requested", "open", "confirmed", "declined", "lapsed", "cancelled", "completed")
-# Statuses in which a booking holds its interpreter's time: never two overlapping (DESIGN.md).
+# Statuses in which a booking holds its interpreter's time: never two overlapping (DESIGN.md), which the database
+# itself refuses (migration 0003: an exclusion constraint on PostgreSQL, triggers on SQLite).
 HOLDING = ("requested", "confirmed")
 HOLDING_SQL = "status IN ('requested', 'confirmed')"
 REPORT_STATES = ("awaiting", "reported", "approved", "disputed")
@@ -105,30 +106,3 @@ class BookingOffer(db.Model):
         sa.ForeignKey("interpreters.id", ondelete="CASCADE"), primary_key=True, index=True)
     offered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     declined_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-
-
-# The invariant in the database itself. PostgreSQL: an exclusion constraint. SQLite: triggers, inside
-# the BEGIN IMMEDIATE write transaction that serialises writers. Times are stored as UTC text of one
-# fixed format on SQLite, so comparing them as text is comparing them as times.
-NO_OVERLAP_POSTGRESQL = [
-    "CREATE EXTENSION IF NOT EXISTS btree_gist",
-    "ALTER TABLE bookings ADD CONSTRAINT ex_bookings_no_overlap EXCLUDE USING gist "
-    "(interpreter_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&) "
-    "WHERE (status IN ('requested', 'confirmed'))",
-]
-_OVERLAP_CHECK = (
-    "BEGIN SELECT RAISE(ABORT, 'booking_overlap') WHERE EXISTS (SELECT 1 FROM bookings b "
-    "WHERE b.interpreter_id = NEW.interpreter_id AND b.id IS NOT NEW.id "
-    "AND b.status IN ('requested', 'confirmed') AND b.starts_at < NEW.ends_at AND b.ends_at > NEW.starts_at); END"
-)
-NO_OVERLAP_SQLITE = [
-    "CREATE TRIGGER bookings_no_overlap_insert BEFORE INSERT ON bookings "
-    "WHEN NEW.status IN ('requested', 'confirmed') " + _OVERLAP_CHECK,
-    "CREATE TRIGGER bookings_no_overlap_update BEFORE UPDATE OF status, interpreter_id, starts_at, ends_at "
-    "ON bookings WHEN NEW.status IN ('requested', 'confirmed') " + _OVERLAP_CHECK,
-]
-DROP_NO_OVERLAP = {
-    "postgresql": ["ALTER TABLE bookings DROP CONSTRAINT IF EXISTS ex_bookings_no_overlap"],
-    "sqlite": ["DROP TRIGGER IF EXISTS bookings_no_overlap_insert",
-               "DROP TRIGGER IF EXISTS bookings_no_overlap_update"],
-}

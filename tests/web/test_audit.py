@@ -279,6 +279,28 @@ def test_the_database_refuses_to_change_or_delete_an_audit_row(session):
     assert [tuple(r) for r in rows] == [("agency.created", "ada@imdi.no", {"name": "Bergen kommune"})]
 
 
+
+def test_a_clean_up_lifts_the_guard_in_its_own_transaction_only(session):
+    """The tests' and the bench's clean-up (models.audit.append_only_lifted) may clear the log; the guard is back
+    after it, as the database had it, and a clean-up that fails takes nothing with it."""
+    from registry.models.audit import append_only_lifted
+
+    for label in ("kept", "cleared"):
+        audit.record(session, "agency.created", actor_label=label, object_type="agency", object_id=1)
+    session.commit()
+    with pytest.raises(sa.exc.DBAPIError):
+        with append_only_lifted(session.connection()):
+            session.execute(sa.delete(AuditEntry).where(AuditEntry.actor_label == "kept"))
+            session.execute(sa.text("SELECT * FROM no_such_table"))
+    session.rollback()
+    with append_only_lifted(session.connection()):
+        session.execute(sa.delete(AuditEntry).where(AuditEntry.actor_label == "cleared"))
+    session.commit()
+    assert session.scalars(sa.select(AuditEntry.actor_label)).all() == ["kept"]
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        session.execute(sa.delete(AuditEntry))
+    session.rollback()
+
 def test_a_record_page_links_to_its_history(client, users, login):
     login(client, users.admin)
     html = client.get(f"/admin/agencies/{users.agency_a}").text
