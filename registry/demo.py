@@ -81,7 +81,7 @@ def load(session, today: date) -> int:
 def _suspend(session, interpreter: Interpreter, n: int, today: date) -> None:
     """The decision behind a suspended demo interpreter, as the sanctions page and their record show it (without
     one they were suspended on no one's word). Decided by the demo's registry admin (load_accounts)."""
-    decided = today - timedelta(days=7 + n % 30)  # not drawn from rng: the rest of the demo stays as it was
+    decided = today - timedelta(days=3 + n % 37)  # 3-39 days ago; not drawn from rng, so the rest stays as it was
     interpreter.status_after_sanction = "active"
     session.add(Sanction(interpreter_id=interpreter.id, kind="suspension", decided_on=decided, starts_on=decided,
                          reason="Klage på brot på god tolkeskikk under eit oppdrag; saka er under behandling."))
