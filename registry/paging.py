@@ -1,4 +1,6 @@
-"""Opaque, signed page cursors for keyset pagination; a tampered cursor is refused, not trusted."""
+"""Opaque, signed page cursors for keyset pagination; a tampered cursor is refused, not trusted: a page link
+that is not one of ours, or not for this list, raises BadPageLink, which every page answers as a 400 that says
+so (errors.domain_error) and the API as problem+json."""
 
 from datetime import date, datetime
 

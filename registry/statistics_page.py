@@ -55,12 +55,8 @@ def _language(code: str) -> str:
     return current_app.jinja_env.filters["language_name"](code)
 
 
-def _number(n) -> str:
-    return format_decimal(n)
-
-
 def _bar_chart(key: str, title: str, pairs: list[tuple[str, int]]) -> charts.Chart:
-    items = [(label, value, _number(value)) for label, value in pairs[:CHART_ITEMS]]
+    items = [(label, value, format_decimal(value)) for label, value in pairs[:CHART_ITEMS]]
     if len(pairs) > CHART_ITEMS:
         title = _("%(title)s (the %(n)s largest)", title=title, n=CHART_ITEMS)
     return charts.horizontal(key, title, items)
@@ -104,7 +100,7 @@ def _by_month(rows: list) -> Table:
     title = _("Bookings by month")
     table = Table("bookings_by_month", title, [_("Month"), _("Bookings")],
                   [[month.strftime("%Y-%m"), n] for month, n in rows])
-    table.chart = charts.vertical("chart-month", title, [(month.strftime("%m.%y"), n, _number(n))
+    table.chart = charts.vertical("chart-month", title, [(month.strftime("%m.%y"), n, format_decimal(n))
                                                          for month, n in rows])
     return table
 

@@ -115,12 +115,14 @@ def plans(session, run, statement_holds: str) -> list[str]:
 
 def walk_pages(client, session, url: str, items: str) -> list[SimpleNamespace]:
     """Follow a list's "Next page" links from `url` (a page in English) to the last page: for each page its HTML,
-    the texts that `items` (a regular expression with one group) finds on it, and how many statements it ran."""
-    pages = []
+    the texts that `items` (a regular expression with one group) finds on it, and how many statements it ran. Every
+    page but the first links back to `url` as "First page"; the first does not."""
+    pages, first = [], f'href="{url.replace("&", "&amp;")}">First page</a>'
     while url:
         counted: list = []
         with listening(session.get_bind(), before_cursor_execute=lambda *args, c=counted: c.append(args[2])):
             html = client.get(url).text
+        assert (first in html if pages else "First page" not in html), url
         pages.append(SimpleNamespace(html=html, items=re.findall(items, html), statements=len(counted)))
         found = NEXT_PAGE.search(html)
         url = found.group(1).replace("&amp;", "&") if found else None

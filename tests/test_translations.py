@@ -204,3 +204,13 @@ def test_fill_english_copies_the_source_into_empty_entries(tmp_path):
     assert filled.get("Verify").string == "Check"
     assert filled.get("%(num)d interpreter").string == ("%(num)d interpreter", "%(num)d interpreters")
     assert fill_english.fill(path) == 0
+
+
+@pytest.mark.parametrize("lang, shown", [("nb", "3\xa0666"), ("nn", "3\xa0666"), ("en", "3,666")])
+def test_counts_are_written_as_the_readers_language_writes_them(app, lang, shown):
+    """The lists' totals ("Credentials waiting (3 666)") go through the `number` filter."""
+    from flask import render_template_string
+
+    with app.test_request_context(f"/?lang={lang}"):
+        app.preprocess_request()
+        assert render_template_string("{{ 3666 | number }}") == shown

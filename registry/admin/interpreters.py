@@ -26,7 +26,6 @@ def interpreters():
     status = (form.status.data or "").strip()
     if status and status not in STATUSES:
         status = ""
-    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
     after = paging.decode_named("admin-interpreters", request.args.get("cursor"))
     found = record.search(db.session, form.q.data, status or None, after, current_app.config["PAGE_SIZE"])
     return render_template("admin/interpreters.html", form=form, found=found,

@@ -65,7 +65,6 @@ def home():
 @bp.get("/queue")
 @roles("registry_admin")
 def work_queue():
-    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
     applications = paging.decode_timed("queue-applications", request.args.get("applications"))
     credentials = paging.decode_timed("queue-credentials", request.args.get("credentials"))
     found = rules.queue(db.session, applications_after=applications, credentials_after=credentials,

@@ -15,7 +15,6 @@ from .views import bp
 @roles("registry_admin")
 def sanctions():
     today = clock.oslo_date()
-    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
     after = paging.decode_dated("sanctions-holding", request.args.get("cursor"))
     overview = sanction_decisions.overview(db.session, today, after, current_app.config["PAGE_SIZE"])
     return render_template("admin/sanctions.html", overview=overview, today=today,

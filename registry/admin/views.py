@@ -57,7 +57,6 @@ def _list_page(form=None, status: int = 200):
     form = form or forms.agency_form(forms.NewAgencyForm, db.session, formdata=None)
     search = admin_forms.AgencySearchForm(formdata=request.args)
     active = AGENCY_STATUS.get((search.status.data or "").strip())
-    # A page link that is not one of ours is a 400 that says so (errors.domain_error).
     after = paging.decode_named("agencies", request.args.get("cursor"))
     found = agency_rules.agency_overview(db.session, search.q.data, active, after, current_app.config["PAGE_SIZE"])
     return render_template(

@@ -66,7 +66,7 @@ def parse_filters(session, args) -> Filters:
     return filters
 
 
-NAME_KEY_MAX = 200  # the length of interpreters.name_key and qualifications.name_key
+NAME_KEY_MAX = 200  # the length of the name_key columns of interpreters, qualifications and agencies
 
 
 def name_key(name: str) -> str:

@@ -222,10 +222,9 @@ def test_the_list_pages_by_name_with_the_same_queries_on_every_page(app, client,
             "/admin/agencies?lang=en&q=KOMMUNE&cursor=" + paging_cursor(app, ("asker kommune", 10**6))).text)
     finally:
         app.config["PAGE_SIZE"] = saved
-    for n, page in enumerate(walked):
+    for page in walked:
         assert "Public bodies that book interpreters (7)" in page.html
         assert ("This page shows 3 of them." in page.html) == (len(page.items) == 3)
-        assert ('href="/admin/agencies?lang=en">First page</a>' in page.html) == (n > 0)
     assert [name for page in walked for name in page.items] == expected
     assert [len(page.items) for page in walked] == [3, 3, 1]
     assert len({page.statements for page in walked}) == 1  # no query for each body on the page

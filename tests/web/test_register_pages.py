@@ -99,7 +99,6 @@ def test_keyset_paging_walks_every_interpreter_once(app, client, session):
         app.config["PAGE_SIZE"] = 25
     # Category A (even numbers) before C, by name within each.
     assert [name for page in pages for name in page.items] == [f"Person {n:02d}" for n in (0, 2, 4, 6, 1, 3, 5)]
-    assert ["First page" in page.html for page in pages] == [False, True, True]
     assert all('<nav aria-label="Pages of interpreters" class="pager">' in page.html for page in pages)
     assert names_in(single) == ["Only Polish"] and 'class="pager"' not in single  # no empty navigation
 
