@@ -78,7 +78,7 @@ def availability():
     q = check_query(bodies.AVAILABILITY_SEARCH, request.args)
     slot = search_slot(db.session, language=q["language"], min_category=q["min_category"], modality=q["modality"],
                        starts_at=q["start"], ends_at=q["end"], county=q["county"], municipality=q["municipality"],
-                       gender=q["gender"], now=clock.now(), rules=_rules())
+                       gender=q["gender"], sector=q["sector"], now=clock.now(), rules=_rules())
     offset = _offset(q["cursor"])
     found = find_available(db.session, slot, limit=offset + q["limit"] + 1)
     page = found[offset:offset + q["limit"]]

@@ -46,10 +46,11 @@ class SlotForm(Form):
     end_fold = StringField(_l("Which end time do you mean?"))
     municipality = StringField(_l("Municipality"))
     gender_preference = StringField(_l("Gender of the interpreter"))
+    sector = StringField(_l("Sector"))
 
     # The slot fields, in the order a search carries them to the booking form.
     SLOT_FIELDS = ("language", "min_category", "modality", "date", "start_time", "end_time", "start_fold",
-                   "end_fold", "municipality", "gender_preference")
+                   "end_fold", "municipality", "gender_preference", "sector")
 
     def slot_args(self) -> dict:
         """The slot as query arguments (empty ones left out), to carry it to the next page."""
@@ -65,7 +66,6 @@ class SearchForm(SlotForm):
 
 class BookingForm(SlotForm):
     interpreter = StringField(_l("Interpreter"))
-    sector = StringField(_l("Sector"))
     address = StringField(_l("Address"))
     meeting_url = StringField(_l("Meeting link"))
     description = TextAreaField(_l("Short description"))
@@ -75,7 +75,7 @@ class BookingForm(SlotForm):
     every_days = StringField(_l("Repeat every this many days"))
     count = StringField(_l("Number of times"))
 
-    CARRIED = SlotForm.SLOT_FIELDS + ("interpreter", "sector", "address", "meeting_url", "description", "reference",
+    CARRIED = SlotForm.SLOT_FIELDS + ("interpreter", "address", "meeting_url", "description", "reference",
                                       "contact_name", "contact_phone", "every_days", "count")
 
 

@@ -82,6 +82,7 @@ def choices() -> dict:
 def search():
     form = forms.SearchForm(request.args)
     if "language" not in request.args:
+        form.sector.data = form.sector.data or current_user.agency.sector
         return _search_page(form, None)
     try:
         starts_at, ends_at = forms.slot_times(form)
@@ -89,7 +90,7 @@ def search():
             db.session, language=form.language.data, min_category=form.min_category.data,
             modality=form.modality.data, starts_at=starts_at, ends_at=ends_at, county=form.county.data,
             municipality=form.municipality.data or None, gender=form.gender_preference.data or None,
-            now=clock.now(), rules=rules())
+            sector=form.sector.data or None, now=clock.now(), rules=rules())
     except InvalidInput as error:
         forms.show_errors(form, error)
         return _search_page(form, None, 422)

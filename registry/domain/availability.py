@@ -17,7 +17,14 @@ from ..database import rows_bound, select_rows
 from ..models import Absence, Booking, Credential, Interpreter, Qualification, WorkingHours
 from ..models.booking import HOLDING
 from ..models.interpreter import MODALITIES
-from .qualification import CATEGORY_RANK, at_least, derive_categories, renewal_of, verified_credentials
+from .qualification import (
+    CATEGORY_RANK,
+    at_least,
+    derive_categories,
+    police_certified,
+    renewal_of,
+    verified_credentials,
+)
 from .times import local
 
 # The rank stands for the category (qualification.CATEGORY_RANK), so the search reads the language's holders from
@@ -35,6 +42,8 @@ class Slot:
     county: str | None = None
     municipality: str | None = None
     gender: str | None = None
+    # The assignment's sector needs a police certificate valid on its day (qualification.needs_police_certificate).
+    police_certificate: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ def _may_lapse(who):
 
 @functools.cache
 def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool, county: bool, overnight: bool,
-               fenced: bool, placed: bool):
+               fenced: bool, placed: bool, certified: bool):
     """The search's SELECT for one shape of question, built once: every value is a bound parameter (see
     `_parameters`), so a search costs its execution, not the building of a statement of this size.
 
@@ -125,7 +134,10 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
       BY") and stops when the page is full. The fenced shape makes it sort the checked rows again.
     - PostgreSQL (`fenced`): the candidates in a subquery with OFFSET 0, which it may not merge into the outer
       query; the outer ORDER BY is the inner one, so it does not sort again and stops at the LIMIT. Flat, it
-      checks every holder of the rank first (a hash join and a sort)."""
+      checks every holder of the rank first (a hash join and a sort).
+
+    `certified`: the slot's sector needs a police certificate (Slot.police_certificate), so a candidate must hold one
+    valid on the slot's day, asked of their own credentials (ix_credentials_interpreter_state) as each is read."""
     nearness = sa.case(
         (Interpreter.municipality_number == _param("near_municipality", Interpreter.municipality_number), 0),
         (Interpreter.county_number == _param("near_county", Interpreter.county_number), 1),
@@ -149,6 +161,8 @@ def _statement(modality: str, *, one: bool, exclude_booking: bool, gender: bool,
         stmt = stmt.where(Interpreter.id == _param("interpreter_id", Interpreter.id))
     if gender:
         stmt = stmt.where(Interpreter.gender == _param("gender", Interpreter.gender))
+    if certified:
+        stmt = stmt.where(police_certified(Interpreter.id, _param("day", Credential.valid_until)))
     if county:
         # The qualification's copy of the county picks the county's holders from its index (migration 0007);
         # the interpreter's own county is asked too, which costs nothing once the row is read.
@@ -203,7 +217,7 @@ def available_query(slot: Slot, *, limit: int = 50, interpreter_id: int | None =
     stmt = _statement(slot.modality, one=one, exclude_booking=exclude_booking_id is not None,
                       gender=bool(slot.gender), county=county,
                       overnight=local(slot.ends_at).date() != local(slot.starts_at).date(), fenced=fenced,
-                      placed=placed)
+                      placed=placed, certified=slot.police_certificate)
     return stmt, _parameters(slot, limit, interpreter_id, exclude_booking_id), placed and not one
 
 

@@ -18,16 +18,18 @@ from .booking import Details, Rules, check_slot
 
 def search_slot(session, *, language: str, min_category: str, modality: str, starts_at: datetime,
                 ends_at: datetime, county: str | None, municipality: str | None, gender: str | None,
-                now: datetime, rules: Rules) -> Slot:
+                now: datetime, rules: Rules, sector: str | None = None) -> Slot:
     """The slot a booker searches for, refused for the same reasons a booking of it would be.
 
-    County and municipality narrow and rank only on-site work; for video and phone, place does not matter.
+    County and municipality narrow and rank only on-site work; for video and phone, place does not matter. A
+    sector that needs a police certificate finds only interpreters holding one valid on the day; none given, none
+    is asked for.
     """
     onsite = modality == "onsite"
     d = check_slot(session, Details(
         language=language, min_category=min_category, modality=modality, starts_at=starts_at, ends_at=ends_at,
         municipality=municipality if onsite else None, gender_preference=gender or None,
-        county=(county or None) if onsite else None), now, rules)
+        county=(county or None) if onsite else None, sector=sector or ""), now, rules)
     return d.slot()
 
 

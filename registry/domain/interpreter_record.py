@@ -225,8 +225,9 @@ def _after_credential_change(session, actor: User, interpreter: Interpreter, bef
     if categories != before:
         audit.record(session, "interpreter.categories_changed", actor=actor, object_type="interpreter",
                      object_id=interpreter.id, ip=ip, before=before, after=categories)
-        booking.flag_unqualified(session, [interpreter.id], now, reason=why)
-        booking.clear_requalified(session, [interpreter.id], now, reason=why)
+    # Even with the same categories: a police certificate changes no category, but the bookings that need one.
+    booking.flag_unqualified(session, [interpreter.id], now, reason=why)
+    booking.clear_requalified(session, [interpreter.id], now, reason=why)
     return categories
 
 

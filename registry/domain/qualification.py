@@ -105,6 +105,30 @@ def _verified_statement(for_language: bool) -> sa.Select:
     return stmt
 
 
+# Assignments in these sectors need an interpreter holding a police certificate (politiattest) valid on the day.
+# The child welfare service may ask one of everyone who does work for it (barnevernloven), and the police of the
+# interpreters they use; the other sectors may book without one. DESIGN.md: "needed for some sectors".
+POLICE_CERTIFICATE_SECTORS = frozenset({"child_welfare", "police"})
+
+
+def needs_police_certificate(sector: str | None) -> bool:
+    return sector in POLICE_CERTIFICATE_SECTORS
+
+
+def police_certified(who, on):
+    """SQL: the interpreter `who` (an id column or value) holds a police certificate valid on `on` (valid_on)."""
+    certificate = so.aliased(Credential)
+    return sa.select(certificate.id).where(certificate.interpreter_id == who,
+                                           certificate.type == "police_certificate", valid_on(on, certificate)).exists()
+
+
+def police_certified_on(session, interpreter_ids, on: date) -> set[int]:
+    """Those of the interpreters who hold a police certificate valid on `on`, in one query (a thousand at a time on
+    SQLite)."""
+    return {i for batch in batches(session, sorted(set(interpreter_ids))) for i in session.scalars(
+        sa.select(Interpreter.id).where(among(session, Interpreter.id, batch), police_certified(Interpreter.id, on)))}
+
+
 def valid_on(on, credential=Credential):
     """SQL for is_valid_on: verified, issued, and not past valid_until. `on` is a date or a bound parameter;
     `credential` the table or an alias of it."""

@@ -160,7 +160,8 @@ def approve_credential(session, actor: User, credential_id: int, valid_until, no
     if categories != before:
         audit.record(session, "interpreter.categories_changed", actor=actor, object_type="interpreter",
                      object_id=interpreter.id, ip=ip, before=before, after=categories)
-        booking.clear_requalified(session, [interpreter.id], now, "credential_verified")
+    # Even with the same categories: a police certificate changes no category, but the bookings that need one.
+    booking.clear_requalified(session, [interpreter.id], now, "credential_verified")
     return credential
 
 

@@ -9,7 +9,7 @@ import time_machine
 from registry.api import bookings as api_bookings
 from registry.database import listening
 from registry.extensions import db
-from registry.models import ApiToken, Booking, BookingOffer
+from registry.models import ApiToken, Booking, BookingOffer, Credential
 from tests.api.conftest import NOW, TUESDAY, booking_body, oslo, problem_of, rfc
 from tests.helpers import plans, write_lock_probe
 
@@ -68,6 +68,7 @@ def test_availability_pages(api, world):
     ({"modality": "fax"}, "modality"),
     ({"municipality": "9999", "modality": "onsite"}, "municipality"),
     ({"county": "99", "modality": "onsite"}, "county"),
+    ({"sector": "space"}, "sector"),
 ])
 def test_bad_availability_parameters_are_400(api, world, params, field):
     problem = problem_of(availability(api, **params), 400)
@@ -129,6 +130,22 @@ def test_booking_refusals(api, world, changes, status, field):
     assert response.status_code == status, response.get_data(as_text=True)
     if field:
         assert field in [e["field"] for e in response.get_json()["errors"]]
+
+
+def test_child_welfare_and_police_find_and_book_only_interpreters_with_a_police_certificate(api, world, session):
+    session.add(Credential(interpreter_id=world.amina_id, type="police_certificate", language_code=None,
+                           state="verified", issued_on=NOW.date() - timedelta(days=30)))
+    session.commit()
+    for sector in ("child_welfare", "police"):
+        assert [i["name"] for i in availability(api, sector=sector).get_json()["items"]] == ["Amina Ali"]
+    assert [i["name"] for i in availability(api, sector="health").get_json()["items"]] == ["Amina Ali", "Omar Osman"]
+    before = count(session)
+    problem = problem_of(api.post("/bookings", booking_body(interpreter=str(world.omar), sector="police"),
+                                  as_="booker"), 409)
+    assert problem["detail"] == ("Assignments in this sector need a police certificate valid on the day, and Omar "
+                                 "Osman does not hold one.")
+    assert count(session) == before
+    assert book(api, interpreter=str(world.amina), sector="police")["status"] == "requested"
 
 
 def test_an_unqualified_or_busy_interpreter_is_409(api, world):

@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from flask_babel import force_locale
 
 from registry.database import listening
 from registry.domain import booking as b
 from registry.domain import notifications, qualification
-from registry.domain.availability import availability_of
+from registry.domain.availability import availability_of, find_available
+from registry.domain.booker import search_slot
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.times import AmbiguousTime, to_utc
 from registry.models import Absence, AuditEntry, Booking, BookingOffer, Credential, OutboxMessage, WorkingHours
@@ -318,6 +320,8 @@ OFFERS = [
     ("by phone, which he does not offer", oslo(TUESDAY, 10), None, {"modality": "phone"}, False),
     ("category B asked, he holds C", oslo(TUESDAY, 11), None, {"min_category": "B"}, False),
     ("Somali, whose credential has expired", oslo(TUESDAY, 12), None, {"language_code": "so"}, False),
+    ("child welfare, which needs a police certificate he does not hold", oslo(WEDNESDAY, 10), None,
+     {"sector": "child_welfare"}, False),
     ("overlapping the booking he holds", oslo(TUESDAY, 14, 30), None, {}, False),
     ("during his absence", oslo(THURSDAY, 9), None, {}, False),
     ("past the end of his working day", oslo(TUESDAY, 15, 30), None, {}, False),
@@ -680,3 +684,111 @@ def test_a_booking_that_waits_for_an_overlapping_one_is_a_lost_race_never_an_err
     held = session.scalars(sa.select(Booking).where(Booking.interpreter_id == world["amina"].id)).all()
     assert len(held) in (1, 2) and not any(x.starts_at < y.ends_at and y.starts_at < x.ends_at
                                            for x in held for y in held if x is not y)
+
+
+# Police certificate -------------------------------------------------------------------------------
+
+def _police_certificate(session, person, **fields):
+    values = dict(state="verified", issued_on=date(2026, 1, 1))
+    values.update(fields)
+    session.add(Credential(interpreter_id=person.id, type="police_certificate", language_code=None, **values))
+    session.commit()
+
+
+@pytest.fixture
+def certified(session, world):
+    """Amina holds a police certificate with no end; Omar's ends today, before Tuesday's assignment; Pia's waits to
+    be checked. All three are free on Tuesday at 10 and qualified in Arabic."""
+    pia = interpreter(session, "Pia Pending", credentials=C, today=NOW.date(), email="pia@example.no")
+    working(session, pia, days=range(5), start=time(8), end=time(16))
+    _police_certificate(session, world["amina"])
+    _police_certificate(session, world["omar"], valid_until=NOW.date())
+    _police_certificate(session, pia, state="pending")
+    return dict(world, pia=pia)
+
+
+@pytest.mark.parametrize("sector", sorted(qualification.POLICE_CERTIFICATE_SECTORS))
+def test_a_sector_that_needs_a_police_certificate_finds_and_offers_only_those_holding_one_valid_that_day(
+        session, certified, sector):
+    def found(sector):
+        slot = search_slot(session, language="ar", min_category="C", modality="video", starts_at=oslo(TUESDAY, 10),
+                           ends_at=oslo(TUESDAY, 11), county=None, municipality=None, gender=None, now=NOW,
+                           rules=RULES, sector=sector)
+        return sorted(c.name for c in find_available(session, slot))
+
+    assert found(sector) == ["Amina Ali"]
+    assert found("health") == found(None) == ["Amina Ali", "Omar Osman", "Pia Pending"]
+
+    made = b.create_open(session, certified["booker"], details(sector=sector), NOW, RULES)
+    session.commit()
+    offered = session.scalars(sa.select(BookingOffer.interpreter_id).where(BookingOffer.booking_id == made.id))
+    assert list(offered) == [certified["amina"].id]
+
+
+@pytest.mark.parametrize("who", ["omar", "pia"])
+def test_a_direct_request_to_someone_without_a_valid_police_certificate_is_refused_and_books_nothing(
+        session, certified, who):
+    person = certified[who]
+    with pytest.raises(Conflict) as refused:
+        b.request_direct(session, certified["booker"], person.register_number, details(sector="child_welfare"),
+                         NOW, RULES)
+    assert refused.value.field == "interpreter"
+    with force_locale("en"):
+        assert str(refused.value.message) == (f"Assignments in this sector need a police certificate valid on the day, "
+                                              f"and {person.name} does not hold one.")
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+    # The same interpreter at the same time, for health: booked.
+    made = b.request_direct(session, certified["booker"], person.register_number, details(sector="health"), NOW,
+                            RULES)
+    assert made.status == "requested"
+
+
+def test_a_police_certificate_that_ends_before_the_answer_stops_the_interpreter_taking_the_assignment(
+        session, certified):
+    amina = certified["amina"]
+    requested = b.request_direct(session, certified["booker"], amina.register_number,
+                                 details(sector="police"), NOW, RULES)
+    opened = b.create_open(session, certified["booker"], details(start=oslo(TUESDAY, 13), sector="police"), NOW,
+                           RULES)
+    session.commit()
+    certificate = session.scalars(sa.select(Credential).where(Credential.interpreter_id == amina.id,
+                                                              Credential.type == "police_certificate")).one()
+    certificate.valid_until = NOW.date()  # corrected: it ends today, before Tuesday
+    session.commit()
+
+    with pytest.raises(Conflict) as refused_request:
+        b.accept(session, certified["amina_login"], requested.id, NOW, RULES)
+    session.rollback()
+    with pytest.raises(Conflict) as refused_offer:
+        b.accept(session, certified["amina_login"], opened.id, NOW, RULES)
+    session.rollback()
+    with force_locale("en"):
+        assert "it needs a police certificate valid on its day, and you do not hold one" in str(
+            refused_request.value.message)
+        assert "need a police certificate valid on the day, and Amina Ali does not" in str(refused_offer.value.message)
+    assert [session.get(Booking, x.id).status for x in (requested, opened)] == ["requested", "open"]
+    assert b.open_offers(session, amina.id, NOW) == []
+
+
+def test_a_booking_that_needs_a_police_certificate_is_flagged_when_it_goes_and_cleared_when_one_is_verified(
+        session, certified):
+    amina = certified["amina"]
+    welfare = b.request_direct(session, certified["booker"], amina.register_number,
+                               details(sector="child_welfare"), NOW, RULES)
+    health = b.request_direct(session, certified["booker"], amina.register_number,
+                              details(start=oslo(TUESDAY, 13), sector="health"), NOW, RULES)
+    session.commit()
+    certificate = session.scalars(sa.select(Credential).where(Credential.interpreter_id == amina.id,
+                                                              Credential.type == "police_certificate")).one()
+    certificate.state = "expired"
+    session.commit()
+
+    flagged = b.flag_unqualified(session, [amina.id], NOW, "credential expired")
+    assert [x["booking_id"] for x in flagged[amina.id]] == [welfare.id]
+    assert [session.get(Booking, x.id).warn_not_qualified for x in (welfare, health)] == [True, False]
+
+    _police_certificate(session, amina, issued_on=NOW.date())
+    cleared = b.clear_requalified(session, [amina.id], NOW, "credential_verified")
+    assert [x["booking_id"] for x in cleared[amina.id]] == [welfare.id]
+    assert session.get(Booking, welfare.id).warn_not_qualified is False

@@ -46,11 +46,11 @@ def messages(session, kind: str | None = None) -> list[OutboxMessage]:
 
 
 def make_booking(session, booker, interpreter, starts_at: datetime, *, min_category="C", language="ar",
-                 status="confirmed", hours=1, **fields) -> Booking:
+                 status="confirmed", hours=1, sector="health", **fields) -> Booking:
     """A booking row as the booking domain leaves it (made directly: the jobs only read and change it)."""
     booking = Booking(agency_id=booker.agency_id, booker_id=booker.id, interpreter_id=interpreter.id if interpreter
                       else None, status=status, language_code=language, min_category=min_category, modality="video",
-                      starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), sector="health",
+                      starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), sector=sector,
                       meeting_url="https://meet.example/abc", description="Samtale om oppfølging",
                       contact_name=booker.name, created_at=starts_at - timedelta(days=30),
                       updated_at=starts_at - timedelta(days=30), **fields)

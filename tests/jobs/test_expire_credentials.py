@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.domain import notifications
+from registry.domain import notifications, work_queue
 from registry.models import Agency, AuditEntry, Booking, Credential, Interpreter, OutboxMessage, Qualification
 from tests.helpers import interpreter, user
 from tests.jobs.conftest import make_booking, messages, oslo, run_direct
@@ -109,6 +109,38 @@ def test_an_expiry_below_a_bookings_category_flags_it_and_tells_booker_and_inter
     # The entry holds the change (the warning, nothing else about the booking changed), whose it is, and why.
     assert entries[0].before == {"warn_not_qualified": False}
     assert entries[0].after == {"warn_not_qualified": True, "interpreter_id": amina.id, "note": "credential expired"}
+
+
+def test_a_police_certificate_that_expires_flags_only_the_bookings_whose_sector_needs_one(app, session, booker):
+    """A police certificate counts for no category, but child welfare and police need one: its expiry flags those
+    bookings and no other, and the interpreter's notice lists them. A new one, verified, clears them."""
+    omar = interpreter(session, "Omar Osman", email="omar@example.no", today=date(2027, 1, 1), credentials=[
+        ("authorisation", "ar"), ("police_certificate", None, {"valid_until": LAST_DAY})])
+    user(session, "omar@example.no", role="interpreter", person=omar, locale="en")
+    welfare = make_booking(session, booker, omar, oslo(date(2027, 2, 10), 10), sector="child_welfare")
+    police = make_booking(session, booker, omar, oslo(date(2027, 2, 11), 10), sector="police")
+    health = make_booking(session, booker, omar, oslo(date(2027, 2, 12), 10), sector="health")
+
+    counts = run_direct(app, session, "expire-credentials", oslo(date(2027, 2, 1), 1, 15))
+
+    assert counts == {"expired": 1, "renewed": 0, "interpreters": 1, "bookings_flagged": 2, "notified": 1}
+    assert categories(session, omar) == {"ar": "C"}
+    flagged = {b.id: b.warn_not_qualified for b in session.scalars(sa.select(Booking))}
+    assert flagged == {welfare.id: True, police.id: True, health.id: False}
+    (notice,) = messages(session, "credential_expired")
+    assert [x["booking_id"] for x in notice.params["bookings"]] == [welfare.id, police.id]
+    (to_booker,) = messages(session, "booking_flagged")
+    assert [x["booking_id"] for x in to_booker.params["bookings"]] == [welfare.id, police.id]
+
+    admin = user(session, "admin@imdi.no", role="registry_admin")
+    renewal = Credential(interpreter_id=omar.id, type="police_certificate", language_code=None, state="pending",
+                         issued_on=date(2027, 2, 1))
+    session.add(renewal)
+    session.commit()
+    work_queue.approve_credential(session, admin, renewal.id, "", oslo(date(2027, 2, 2), 9))
+    session.commit()
+    flagged = {b.id: b.warn_not_qualified for b in session.scalars(sa.select(Booking))}
+    assert flagged == {welfare.id: False, police.id: False, health.id: False}
 
 
 def test_each_booker_gets_one_message_listing_their_flagged_bookings(app, session, amina, booker):

@@ -17,7 +17,7 @@ import time_machine
 from registry.domain import booking as b
 from registry.domain.times import to_utc
 from registry.extensions import db
-from registry.models import Absence, AuditEntry, Booking, BookingOffer, User, UserSession, WorkingHours
+from registry.models import Absence, AuditEntry, Booking, BookingOffer, Credential, User, UserSession, WorkingHours
 from tests.helpers import interpreter, rollbacks, user, write_lock_probe
 
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=UTC)  # Monday 08:00 in Oslo
@@ -143,6 +143,9 @@ def test_the_search_form_without_a_search(booker):
     assert response.status_code == 200
     assert 'name="language"' in response.text and 'method="get"' in response.text
     assert "Free, qualified interpreters" not in response.text
+    # The sector is the agency's until the booker chooses another: it decides whether a police certificate is needed.
+    assert re.search(r'<option value="health" selected>', response.text)
+    assert "Child welfare and police assignments need an interpreter with a police certificate" in text(response)
 
 
 def test_search_shows_free_qualified_interpreters_best_first_and_no_one_else(booker, world):
@@ -172,6 +175,35 @@ def test_search_narrows_on_site_work_by_county_and_gender(booker, world):
     assert "Omar Osman" in text(response) and "Amina Ali" not in text(response)
 
 
+def test_a_child_welfare_search_shows_only_those_with_a_police_certificate_and_books_no_one_else(
+        booker, session, world):
+    """The sector searched for is carried to the booking form; booking someone without a certificate there anyway
+    (a link kept from before, say) is refused with the reason, and the form is kept."""
+    fresh(session).add(Credential(interpreter_id=world.amina_id, type="police_certificate", language_code=None,
+                                  state="verified", issued_on=date(2026, 6, 1)))
+    session.commit()
+    response = booker.get("/bookings/search", query_string={**SLOT, "sector": "child_welfare"})
+    page = text(response)
+    assert "Amina Ali" in page and "Omar Osman" not in page
+    assert "Only interpreters with a police certificate valid on that day are shown" in page
+    assert "Only interpreters with a police certificate" not in text(booker.get("/bookings/search",
+                                                                                query_string=SLOT))
+    book_link = unescape(re.search(rf'href="(/bookings/new\?interpreter={world.amina}[^"]*)"',
+                                   response.text).group(1))
+    assert parse_qs(urlsplit(book_link).query)["sector"] == ["child_welfare"]
+    assert re.search(r'<option value="child_welfare" selected>', booker.get(book_link).text)
+
+    before = count_bookings(session)
+    response = booker.post("/bookings/new", data=form(interpreter=world.omar, sector="child_welfare",
+                                                      description="Kept text"))
+    assert response.status_code == 409
+    assert ("Assignments in this sector need a police certificate valid on the day, and Omar Osman does not hold "
+            "one.") in text(response)
+    assert "Kept text" in response.text
+    assert count_bookings(session) == before
+    assert booker.post("/bookings/new", data=form(interpreter=world.amina, sector="child_welfare")).status_code == 303
+
+
 def test_search_warns_when_a_credential_ends_before_the_slot(booker, session, world):
     person = interpreter(session, "Soon Gone", credentials=[("authorisation", "ar", {"valid_until": date(2027, 3, 5)})],
                          today=NOW.date(), email="soon@example.no")
@@ -193,6 +225,7 @@ def test_search_warns_when_a_credential_ends_before_the_slot(booker, session, wo
     ({"min_category": "Q"}, "The category must be one of A, B, C, D and E."),
     ({"modality": "", "end_time": "12:30"}, "The way of working must be on site, video or phone."),
     ({"modality": "onsite", "county": "99"}, "Unknown county number."),
+    ({"sector": "space"}, "Unknown sector."),
 ])
 def test_bad_searches_are_refused_with_a_clear_message(booker, world, changes, message):
     response = booker.get("/bookings/search", query_string={**SLOT, **changes})
