@@ -11,9 +11,10 @@ absences, agencies with their bookers, and 5,000,000 bookings over the past five
 Every rule holds: categories are derived from the credentials by registry.domain.qualification (as of
 yesterday, the state before tonight's expiry run); each interpreter's bookings are drawn one per working
 day (now and then two on a day, one after the other), inside their working hours and outside their
-absences, so no two ever overlap; a booking asks for a category the interpreter holds. The schema comes
-from the migrations, the rows through the bulk paths in loaders.py, and the overlap guard and foreign
-keys are validated after the load.
+absences, so no two ever overlap; a booking asks for a category the interpreter holds; one with an
+interpreter in a sector that needs a police certificate (qualification.POLICE_CERTIFICATE_SECTORS) has one
+who holds a certificate valid on its day. The schema comes from the migrations, the rows through the bulk
+paths in loaders.py, and the overlap guard, foreign keys and police certificates are validated after the load.
 """
 
 import argparse
@@ -29,11 +30,11 @@ from registry.demo import FIRST, LAST
 from registry.domain.clock import OSLO, oslo_date
 from registry.domain.languages import LANGUAGE_CODES
 from registry.domain.places import counties_and_municipalities
-from registry.domain.qualification import CATEGORY_RANK, Held, derive_categories
+from registry.domain.qualification import CATEGORY_RANK, POLICE_CERTIFICATE_SECTORS, Held, derive_categories
 from registry.domain.register import name_key
 
 from . import DATA_DIR, DEFAULT_PG_URL, targets
-from .loaders import PostgresLoader, SqliteLoader, Timings
+from .loaders import NEEDING_CERTIFICATE, PostgresLoader, SqliteLoader, Timings
 
 SEED = 2022
 BASE = {"interpreters": 50_000, "credentials": 150_000, "credentials_total": 1_000_000, "bookings": 5_000_000,
@@ -113,6 +114,8 @@ class Person:
     categories: dict[str, str] = field(default_factory=dict)
     rate: float = 0.0
     last_booked: str | None = None
+    # Day numbers (Days) from and through which a verified police certificate of theirs is valid; () for none.
+    police: tuple[tuple[int, int], ...] = ()
 
 
 class Days:
@@ -187,6 +190,10 @@ class Plan:
                                        None, rng.choice(("nb", "nb", "nn", "en")), 1, 0, created, 1))
                 self.booking_parties.append((a, user_id, sector))
         self.last_user_id = user_id
+        # Those who may book an interpreter without a police certificate (_booking); at least one, whatever the draw.
+        self.uncertified_parties = [p for p in self.booking_parties if p[2] not in POLICE_CERTIFICATE_SECTORS]
+        if not self.uncertified_parties:
+            raise SystemExit("every agency drawn is in a sector that needs a police certificate: try another seed")
 
     def _hours(self, availability: str) -> dict[int, list[tuple[int, int]]]:
         rng = self.rng
@@ -307,9 +314,14 @@ class Plan:
         self.current = current
         self.history_plan = self._history(current, due_ids, len(due_now))
         by_person: dict[int, list[Held]] = {}
+        first, never = self.days.first, self.days.count
         for c in current + [h for h in self.history_plan if h[4] == "verified"]:
             if c[4] == "verified":
                 by_person.setdefault(c[1], []).append(Held(c[2], c[3], c[4], c[5], c[6]))
+                if c[2] == "police_certificate":  # valid from issued_on through valid_until (qualification.valid_on)
+                    person = self.people[c[1] - 1]
+                    person.police = (*person.police,
+                                     ((c[5] - first).days, never if c[6] is None else (c[6] - first).days))
         self.qualification_rows = []
         for person in self.people:
             person.categories = derive_categories(by_person.get(person.id, ()), yesterday)
@@ -459,6 +471,11 @@ class Plan:
             status = "lapsed"
         else:
             status, interpreter = "cancelled", None
+        if interpreter is not None and sector in POLICE_CERTIFICATE_SECTORS and \
+                not any(issued <= day <= until for issued, until in person.police):
+            # Not theirs to take: the booking is one of a party whose sector needs no certificate.
+            free = self.uncertified_parties
+            agency, booker, sector = free[rng.randrange(len(free))]
         if interpreter is not None and status in ("confirmed", "completed") and \
                 (person.last_booked is None or created > person.last_booked):
             person.last_booked = created
@@ -540,6 +557,8 @@ def generate(t: targets.Target, *, seed: int = SEED, analyze_sqlite: bool = Fals
     if any(checks.values()):
         raise SystemExit(f"the generated data breaks the rules: {checks}")
     loader.execute(f"UPDATE counters SET value = {1000 + len(plan.people)} WHERE name = 'register_number'")
+    # So a check of uncertified_bookings is not vacuous: how many bookings the rule held for.
+    counts["bookings_needing_police_certificate"] = loader.execute(f"SELECT count(*) {NEEDING_CERTIFICATE}")[0][0]
     if t.db == "postgresql":
         loader.sequences([tb for tb in TABLES if tb != "qualifications"])
         loader.finish(TABLES)

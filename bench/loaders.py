@@ -14,6 +14,8 @@ from itertools import islice
 
 import psycopg
 
+from registry.domain.qualification import POLICE_CERTIFICATE_SECTORS
+
 # The overlap invariant, checked over the loaded rows: no slot-holding booking starts before the previous one
 # of the same interpreter ends (sorted by start, it is enough to look at the neighbour).
 OVERLAPS = (
@@ -28,6 +30,22 @@ UNMARKED = (
     "WHERE bookings.status IN ('requested', 'confirmed') AND interpreters.status <> 'active' "
     "AND NOT bookings.warn_not_qualified"
 )
+# Bookings with an interpreter in a sector that needs a police certificate, and of them those whose interpreter holds
+# none valid on the booking's day (qualification.valid_on), its date in Europe/Oslo. {day} is that date in each
+# database's SQL: on SQLite, which has no time zones, the UTC date, the same for the generated bookings (all inside
+# working hours, which never cross midnight UTC).
+NEEDING_CERTIFICATE = (
+    "FROM bookings WHERE bookings.interpreter_id IS NOT NULL AND bookings.sector IN ("
+    + ", ".join(f"'{sector}'" for sector in sorted(POLICE_CERTIFICATE_SECTORS)) + ")"
+)
+UNCERTIFIED = (
+    f"SELECT count(*) {NEEDING_CERTIFICATE} AND NOT EXISTS (SELECT 1 FROM credentials "
+    "WHERE credentials.interpreter_id = bookings.interpreter_id AND credentials.type = 'police_certificate' "
+    "AND credentials.state = 'verified' AND credentials.issued_on <= {day} "
+    "AND (credentials.valid_until IS NULL OR credentials.valid_until >= {day}))"
+)
+SQLITE_DAY = "date(bookings.starts_at)"
+POSTGRES_DAY = "(bookings.starts_at AT TIME ZONE 'Europe/Oslo')::date"
 
 
 def batches(rows: Iterable, size: int) -> Iterator[list]:
@@ -103,13 +121,15 @@ class SqliteLoader:
             overlaps = self.conn.execute(OVERLAPS).fetchone()[0]
         with self.timings.timed("validate warnings"):
             unmarked = self.conn.execute(UNMARKED).fetchone()[0]
+        with self.timings.timed("validate police certificates"):
+            uncertified = self.conn.execute(UNCERTIFIED.format(day=SQLITE_DAY)).fetchone()[0]
         with self.timings.timed("validate foreign keys"):
             dangling = len(self.conn.execute("PRAGMA foreign_key_check").fetchall())
         self.conn.execute("PRAGMA ignore_check_constraints=OFF")  # quick_check skips CHECKs while ignored
         with self.timings.timed("validate checks (quick_check)"):
             problems = [r[0] for r in self.conn.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"]
-        return {"overlaps": overlaps, "unmarked_bookings": unmarked, "dangling_references": dangling,
-                "check_violations": len(problems)}
+        return {"overlaps": overlaps, "unmarked_bookings": unmarked, "uncertified_bookings": uncertified,
+                "dangling_references": dangling, "check_violations": len(problems)}
 
     def finish(self, analyze: bool) -> None:
         if analyze:
@@ -186,8 +206,11 @@ class PostgresLoader:
             overlaps = self.conn.execute(OVERLAPS).fetchone()[0]
         with self.timings.timed("validate warnings"):
             unmarked = self.conn.execute(UNMARKED).fetchone()[0]
+        with self.timings.timed("validate police certificates"):
+            uncertified = self.conn.execute(UNCERTIFIED.format(day=POSTGRES_DAY)).fetchone()[0]
         # COPY checked every CHECK constraint; the foreign keys were validated when re-added.
-        return {"overlaps": overlaps, "unmarked_bookings": unmarked, "dangling_references": 0, "check_violations": 0}
+        return {"overlaps": overlaps, "unmarked_bookings": unmarked, "uncertified_bookings": uncertified,
+                "dangling_references": 0, "check_violations": 0}
 
     def finish(self, tables: list[str]) -> None:
         with self.timings.timed("vacuum analyze"):

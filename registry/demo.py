@@ -198,6 +198,10 @@ def load_bookings(session, now: datetime) -> int:
         .join(Interpreter, Interpreter.id == Qualification.interpreter_id)
         .where(Interpreter.status == "active")).all()
     weights = [LANGUAGE_WEIGHTS.get(r.language_code, 1) for r in rows]
+    certificates: dict[int, list] = {}
+    for c in session.execute(sa.select(Credential.interpreter_id, Credential.state, Credential.issued_on,
+                                       Credential.valid_until).where(Credential.type == "police_certificate")):
+        certificates.setdefault(c.interpreter_id, []).append(c)
     taken: set[tuple[int, date, int]] = set()
     made = 0
     for n in range(900):
@@ -218,12 +222,20 @@ def load_bookings(session, now: datetime) -> int:
         if holds:
             taken.add((row.interpreter_id, day, hour))
         modality = rng.choice(["onsite", "onsite", "video", "phone"])
+        booker_id = rng.choice(bookers[agency.id]).id
+        min_category = rng.choice(["C", "D", "E", row.category])
+        sectors = SECTORS_BY_AGENCY.get(agency.sector, ("other",))
+        sector = rng.choice(sectors)
+        if holds and qualification.needs_police_certificate(sector) and not any(
+                qualification.is_valid_on(c, day) for c in certificates.get(row.interpreter_id, ())):
+            # The interpreter may not take it without a police certificate valid that day: the body books it for
+            # its own sector instead (the first, which needs none); drawn from nothing, so the rest stays as it was.
+            sector = next(s for s in sectors if not qualification.needs_police_certificate(s))
         session.add(Booking(
-            agency_id=agency.id, booker_id=rng.choice(bookers[agency.id]).id,
+            agency_id=agency.id, booker_id=booker_id,
             interpreter_id=row.interpreter_id if holds else None, status=status,
-            language_code=row.language_code, min_category=rng.choice(["C", "D", "E", row.category]),
-            modality=modality, starts_at=start, ends_at=start + timedelta(hours=1),
-            sector=rng.choice(SECTORS_BY_AGENCY.get(agency.sector, ("other",))),
+            language_code=row.language_code, min_category=min_category,
+            modality=modality, starts_at=start, ends_at=start + timedelta(hours=1), sector=sector,
             address="Demoveien 1" if modality == "onsite" else None,
             municipality_number=row.municipality_number if modality == "onsite" else None,
             respond_by=start - timedelta(hours=12) if status == "requested" else None,

@@ -75,3 +75,26 @@ def test_every_suspended_demo_interpreter_has_the_decision_behind_it(session):
                               .join(User, User.id == Sanction.decided_by_id).where(holding_condition(today))).all()
     assert len(suspended) >= 3 and sorted(i for i, _, _ in holding) == sorted(suspended)
     assert {(kind, role) for _, kind, role in holding} == {("suspension", "registry_admin")}
+
+
+def test_demo_bookings_in_sectors_needing_a_police_certificate_have_an_interpreter_holding_one(session):
+    """Child welfare and the police may only have an interpreter holding a police certificate valid on the day
+    (qualification.POLICE_CERTIFICATE_SECTORS); the demo gave their bookings to anyone."""
+    from datetime import UTC, datetime
+
+    from registry.domain.qualification import POLICE_CERTIFICATE_SECTORS, is_valid_on
+    from registry.models import Booking
+
+    demo.load(session, oslo_date())
+    demo.load_accounts(session, "CHEAPEST")
+    demo.load_bookings(session, datetime.now(UTC))
+    session.commit()
+    certificates = {}
+    for c in session.execute(sa.select(Credential.interpreter_id, Credential.state, Credential.issued_on,
+                                       Credential.valid_until).where(Credential.type == "police_certificate")):
+        certificates.setdefault(c.interpreter_id, []).append(c)
+    held = session.execute(sa.select(Booking.id, Booking.interpreter_id, Booking.starts_at).where(
+        Booking.interpreter_id.is_not(None), Booking.sector.in_(POLICE_CERTIFICATE_SECTORS))).all()
+    uncertified = [b.id for b in held if not any(is_valid_on(c, oslo_date(b.starts_at))
+                                                 for c in certificates.get(b.interpreter_id, ()))]
+    assert len(held) >= 10 and uncertified == []
