@@ -30,10 +30,12 @@ CATEGORY_MIX = ("E", "E", "E", "D", "D", "C", "C", "B")
 LANGUAGE_RANKS = (("popular", 0), ("mid", 24), ("rare", 89))
 # Where the booker asks (the booking page and the API): anywhere (video, phone, or on site with no place given); on
 # site in a county; on site near a municipality, in its county (the county the API and the page take when none is
-# given).
-PLACES = ("all", "county", "municipality")
+# given); and anywhere for child welfare or the police, whose interpreters must hold a police certificate valid on
+# the day (qualification.POLICE_CERTIFICATE_SECTORS): the search then checks each holder's certificate as it goes.
+PLACES = ("all", "county", "municipality", "certified")
 PLACE_LABELS = {"all": "any county", "county": "in a county, on site",
-                "municipality": "near a municipality, on site"}
+                "municipality": "near a municipality, on site",
+                "certified": "any county, police certificate needed"}
 REGISTER_CASES = ("language", "language_county", "language_category", "rare_language", "name", "no_filters",
                   "next_page", "deep_page")
 
@@ -48,7 +50,8 @@ def pick_languages(session) -> dict[str, tuple[str, int]]:
     return {kind: (ranked[rank], held.get(ranked[rank], 0)) for kind, rank in LANGUAGE_RANKS}
 
 
-def random_slot(rng: random.Random, language: str, county: str | None, municipality: str | None = None) -> Slot:
+def random_slot(rng: random.Random, language: str, county: str | None, municipality: str | None = None,
+                police_certificate: bool = False) -> Slot:
     """A weekday in the coming eight weeks, in working hours, an hour or two long; on site when in a place."""
     day = (now().astimezone(OSLO) + timedelta(days=rng.randint(1, 56))).date()
     while day.weekday() >= 5:
@@ -58,7 +61,7 @@ def random_slot(rng: random.Random, language: str, county: str | None, municipal
     length = rng.choice((60, 60, 90, 120))
     modality = "onsite" if county else rng.choice(("video", "phone", "onsite"))
     return Slot(language, rng.choice(CATEGORY_MIX), modality, start, start + timedelta(minutes=length),
-                county=county, municipality=municipality)
+                county=county, municipality=municipality, police_certificate=police_certificate)
 
 
 def enough(samples: list, iterations: int, started: float, case_seconds: float) -> bool:
@@ -66,9 +69,9 @@ def enough(samples: list, iterations: int, started: float, case_seconds: float) 
 
 
 def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) -> tuple[list[Figure], dict]:
-    """find_available for a popular, a mid and a rare language: anywhere, on site in a county, and on site near a
-    municipality (in its county). Counties as often as people live in them, municipalities as the generator
-    places people."""
+    """find_available for a popular, a mid and a rare language: anywhere, on site in a county, on site near a
+    municipality (in its county), and anywhere with a police certificate needed. Counties as often as people live
+    in them, municipalities as the generator places people."""
     rng = random.Random(seed)
     counties, weights = list(COUNTY_WEIGHTS), list(COUNTY_WEIGHTS.values())
     municipalities: dict[str, list[str]] = {}
@@ -76,7 +79,7 @@ def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) 
         municipalities.setdefault(m["county_number"], []).append(m["number"])
 
     def place(where: str) -> tuple[str | None, str | None]:
-        if where == "all":
+        if where in ("all", "certified"):
             return None, None
         county = rng.choices(counties, weights)[0]
         return county, pick_municipality(rng, municipalities[county]) if where == "municipality" else None
@@ -88,7 +91,7 @@ def availability(app, iterations: int, seed: int = 1, case_seconds: float = 30) 
             for where in PLACES:
                 samples, found, n, case_started = [], 0, 0, time.monotonic()
                 while not enough(samples, iterations, case_started, case_seconds):
-                    slot = random_slot(rng, code, *place(where))
+                    slot = random_slot(rng, code, *place(where), police_certificate=where == "certified")
                     started = time.perf_counter()
                     result = find_available(db.session, slot, limit=SEARCH_LIMIT)
                     elapsed = (time.perf_counter() - started) * 1000

@@ -62,8 +62,8 @@ def test_the_whole_benchmark_runs_and_reports_every_figure(database, tmp_path):
     assert sorted(values) == sorted(figure_keys(db))
     assert [key for key, value in values.items() if not isinstance(value, int | float)] == []
     targeted = {f["figure"]: f["met"] for f in result["figures"] if f["target"]}
-    # availability p95: 3 languages x 3 places; register page p95: 8 cases; load, expiry and memory: 4
-    assert len(targeted) == 9 + 8 + 4 and all(isinstance(met, bool) for met in targeted.values())
+    # availability p95: 3 languages x 4 places; register page p95: 8 cases; load, expiry and memory: 4
+    assert len(targeted) == 12 + 8 + 4 and all(isinstance(met, bool) for met in targeted.values())
     ratios = {"load.availability.ratio", "load.booking.ratio", "expiry.ratio", "memory.worker_peak_rss_mb"}
     assert ratios <= set(targeted)
     assert values["load.healthz.rps"] > 0 and values["load.booking.created"] > 0
