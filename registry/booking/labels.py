@@ -14,7 +14,7 @@ STATUS = {
 # Short, for the list; the booking's page explains each one in full (WARNING).
 WARNING_SHORT = {
     "credential_expires_before_start": _l("The interpreter's credential ends before the start"),
-    "interpreter_not_qualified": _l("The interpreter no longer holds the category needed"),
+    "interpreter_not_qualified": _l("The interpreter no longer qualifies"),
 }
 WARNING = {
     "credential_expires_before_start": _l(
@@ -22,9 +22,9 @@ WARNING = {
         "in time, the interpreter will not hold the category on the day. Check with the interpreter, or book "
         "another."),
     "interpreter_not_qualified": _l(
-        "The interpreter no longer holds the category this booking needs: a credential has expired or been "
-        "revoked, or the interpreter has been suspended or excluded. Cancel this booking and book another "
-        "interpreter."),
+        "The interpreter can no longer take this booking: a credential it needs (one behind the category, or the "
+        "police certificate that child welfare and police assignments need) has expired or been revoked, or the "
+        "interpreter has been suspended or excluded. Cancel this booking and book another interpreter."),
 }
 ACTION = {
     "booking.requested": _l("Request sent to the interpreter"),
@@ -38,7 +38,7 @@ ACTION = {
     "booking.time_approved": _l("Reported time approved"),
     "booking.time_disputed": _l("Reported time disputed"),
     "booking.no_show": _l("No-show recorded"),
-    "booking.flagged_not_qualified": _l("Warning: the interpreter no longer holds the category needed"),
+    "booking.flagged_not_qualified": _l("Warning: the interpreter no longer qualifies"),
     "booking.qualified_again": _l("Warning taken away: the interpreter can take the booking again"),
     "booking.offer_declined": _l("An interpreter declined the open request"),
 }

@@ -28,7 +28,8 @@ REPORT_STATE = {
 }
 WARNING = {
     "credential_expires_before_start": _l("The credential behind the category ends before the assignment starts."),
-    "interpreter_not_qualified": _l("The interpreter no longer holds the category this assignment needs."),
+    "interpreter_not_qualified": _l("The interpreter no longer holds the category or police certificate this "
+                                    "assignment needs, or may not take assignments now."),
 }
 # Bookings that belong in the interpreter's calendar view: work they hold or have done.
 ON_CALENDAR = ("requested", "confirmed", "completed")

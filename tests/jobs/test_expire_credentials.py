@@ -99,7 +99,7 @@ def test_an_expiry_below_a_bookings_category_flags_it_and_tells_booker_and_inter
     (notice,) = messages(session, "credential_expired")
     assert [x["booking_id"] for x in notice.params["bookings"]] == [needs_b.id, requested.id]
     subject, body = render(app, notice)
-    assert "These 2 coming assignments need a higher category than you now hold." in body
+    assert "You no longer hold the category or police certificate these 2 coming assignments need." in body
     assert f"Booking {needs_b.id}: Arabic, " in body and f"Booking {requested.id}: Arabic, " in body
 
     entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "booking.flagged_not_qualified")
@@ -165,14 +165,15 @@ def test_each_booker_gets_one_message_listing_their_flagged_bookings(app, sessio
     agency = session.get(Agency, booker.agency_id).name
     assert {x["agency"] for x in mine.params["bookings"]} == {agency}
     subject, body = render(app, mine)
-    assert subject == "3 bookings have an interpreter who no longer holds the required category"
+    assert subject == "3 bookings have an interpreter who no longer qualifies"
     assert body.startswith("Hello Bo Bestiller,")
-    assert "The interpreters of these 3 coming assignments no longer hold the category they need." in body
+    assert ("The interpreters of these 3 coming assignments no longer hold the category or police certificate they "
+            "need, or may not take assignments now.") in body
     assert all(f"Booking {b.id}: Arabic, " in body for b in made[:3])
     assert sum(line.startswith("Booking ") for line in body.splitlines()) == 3
     assert body.count(f"Public body: {agency}") == 3
     subject, body = render(app, digests["other@helse.example"])
-    assert subject == "Tolken har ikke lenger kategorien som kreves"
+    assert subject == "Tolken er ikke lenger kvalifisert for en bestilling"
     assert f"Bestilling {made[3].id}: arabisk" in body
 
     # A second run tells nobody anything again.
@@ -236,7 +237,7 @@ def test_a_message_queued_before_the_lists_still_renders(app, session):
                                              "starts_at": "2027-02-10T09:00:00+00:00",
                                              "ends_at": "2027-02-10T10:00:00+00:00", "agency": "Helse"})
     subject, body = render(app, old)
-    assert subject == "The interpreter no longer holds the required category"
+    assert subject == "The interpreter no longer qualifies for a booking"
     assert "Booking 7: Arabic, " in body and "Public body: Helse" in body
 
 

@@ -534,10 +534,10 @@ def test_warnings_are_shown_in_words(booker, session, world):
     session.commit()
     page = text(booker.get(f"/bookings/{made}"))
     assert "A credential behind the interpreter's category ends before this assignment starts" in page
-    assert "The interpreter no longer holds the category this booking needs" in page
+    assert "The interpreter can no longer take this booking: a credential it needs" in page
     listing = text(booker.get("/bookings/"))
     assert "The interpreter's credential ends before the start" in listing
-    assert "The interpreter no longer holds the category needed" in listing
+    assert "The interpreter no longer qualifies" in listing
 
 
 def test_a_warning_and_its_end_are_in_the_history_in_words(booker, session, world):
@@ -551,9 +551,9 @@ def test_a_warning_and_its_end_are_in_the_history_in_words(booker, session, worl
     b.clear_requalified(session, [person.id], NOW, "status:active")
     session.commit()
     page = text(booker.get(f"/bookings/{made}"))
-    assert "Warning: the interpreter no longer holds the category needed" in page
+    assert "Warning: the interpreter no longer qualifies" in page
     assert "Warning taken away: the interpreter can take the booking again" in page
-    assert "booking.qualified_again" not in page and "The interpreter no longer holds the category this" not in page
+    assert "booking.qualified_again" not in page and "The interpreter can no longer take this booking" not in page
 
 
 # Another agency's booking, and who may use the pages --------------------------------------------------
