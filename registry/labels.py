@@ -1,7 +1,10 @@
 """Words shown for stored codes, translated; one place for every view and template."""
 
-from flask_babel import format_decimal
+from babel.lists import format_list
+from flask_babel import LazyString, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
+
+from .domain import qualification
 
 GENDER = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other")}
 MODALITY = {"onsite": _l("On site"), "video": _l("Video"), "phone": _l("Phone")}
@@ -20,6 +23,16 @@ SECTOR = {
     "municipal": _l("Municipal services"),
     "other": _l("Other"),
 }
+
+
+def police_certificate_sectors() -> str:
+    """The sectors whose assignments need a police certificate, named as a list in the reader's language ("Child
+    welfare and Police"), so the texts that state the rule follow qualification.POLICE_CERTIFICATE_SECTORS."""
+    return format_list(sorted(str(SECTOR[s]) for s in qualification.POLICE_CERTIFICATE_SECTORS), locale=get_locale())
+
+
+# For a text made before the reader's language is known (the API's descriptions).
+POLICE_CERTIFICATE_SECTORS_NAMED = LazyString(police_certificate_sectors)
 CATEGORY = {
     "A": _l("A: state authorised, with a bachelor's degree in interpreting"),
     "B": _l("B: bachelor's degree in interpreting, or state authorised with the basic course"),
@@ -36,6 +49,7 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         GENDER_LABELS=GENDER, MODALITY_LABELS=MODALITY, AVAILABILITY_LABELS=AVAILABILITY,
         STATUS_LABELS=STATUS, CATEGORY_LABELS=CATEGORY, ROLE_LABELS=ROLE, SECTOR_LABELS=SECTOR,
+        police_certificate_sectors=police_certificate_sectors,
     )
     from .paging import page_url
 

@@ -1,12 +1,14 @@
 """The demo register is realistic and deterministic (DESIGN.md, issue: demo data)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from registry import demo
 from registry.domain.clock import oslo_date
-from registry.models import Credential, Interpreter, Qualification
+from registry.domain.qualification import POLICE_CERTIFICATE_SECTORS, police_certified_on
+from registry.domain.sanctions import holding_condition
+from registry.models import Booking, Credential, Interpreter, Qualification, Sanction, User
 
 
 def snapshot(session):
@@ -46,10 +48,6 @@ def test_demo_is_deterministic(app, session):
 
 
 def test_demo_bookings_give_the_statistics_something_to_count(session):
-    from datetime import UTC, datetime
-
-    from registry.models import Booking
-
     now = datetime.now(UTC)
     demo.load(session, oslo_date())
     demo.load_accounts(session, "CHEAPEST")
@@ -63,9 +61,6 @@ def test_demo_bookings_give_the_statistics_something_to_count(session):
 def test_every_suspended_demo_interpreter_has_the_decision_behind_it(session):
     """The sanctions page lists what is in force and a record shows why; a suspension with no decision behind it
     would be on no one's word (the demo had five such)."""
-    from registry.domain.sanctions import holding_condition
-    from registry.models import Sanction, User
-
     today = oslo_date()
     demo.load(session, today)
     demo.load_accounts(session, "CHEAPEST")
@@ -80,21 +75,11 @@ def test_every_suspended_demo_interpreter_has_the_decision_behind_it(session):
 def test_demo_bookings_in_sectors_needing_a_police_certificate_have_an_interpreter_holding_one(session):
     """Child welfare and the police may only have an interpreter holding a police certificate valid on the day
     (qualification.POLICE_CERTIFICATE_SECTORS); the demo gave their bookings to anyone."""
-    from datetime import UTC, datetime
-
-    from registry.domain.qualification import POLICE_CERTIFICATE_SECTORS, is_valid_on
-    from registry.models import Booking
-
     demo.load(session, oslo_date())
     demo.load_accounts(session, "CHEAPEST")
     demo.load_bookings(session, datetime.now(UTC))
     session.commit()
-    certificates = {}
-    for c in session.execute(sa.select(Credential.interpreter_id, Credential.state, Credential.issued_on,
-                                       Credential.valid_until).where(Credential.type == "police_certificate")):
-        certificates.setdefault(c.interpreter_id, []).append(c)
     held = session.execute(sa.select(Booking.id, Booking.interpreter_id, Booking.starts_at).where(
         Booking.interpreter_id.is_not(None), Booking.sector.in_(POLICE_CERTIFICATE_SECTORS))).all()
-    uncertified = [b.id for b in held if not any(is_valid_on(c, oslo_date(b.starts_at))
-                                                 for c in certificates.get(b.interpreter_id, ()))]
+    uncertified = [b.id for b in held if not police_certified_on(session, [b.interpreter_id], oslo_date(b.starts_at))]
     assert len(held) >= 10 and uncertified == []

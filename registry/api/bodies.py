@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from ..labels import POLICE_CERTIFICATE_SECTORS_NAMED
 from ..models.account import SECTORS
 from ..models.booking import STATUSES
 from ..models.credential import CREDENTIAL_TYPES
@@ -57,9 +58,9 @@ AVAILABILITY_SEARCH = {
     "municipality": Prop("string", _l("On site: where the assignment is; interpreters living nearby rank first. "
                                       "Not used for video and phone."), pattern=r"[0-9]{4}", example="0301"),
     "gender": Prop("string", _l("Only interpreters of this gender."), enum=("female", "male")),
-    "sector": Prop("string", _l("The sector the assignment is in. For child welfare and police, only interpreters "
-                                "holding a police certificate valid on the day are found, as those assignments need "
-                                "one."), enum=SECTORS, example="health"),
+    "sector": Prop("string", _l("The sector the assignment is in. In those that need an interpreter holding a police "
+                                "certificate valid on the day (%(sectors)s), only such interpreters are found.",
+                                sectors=POLICE_CERTIFICATE_SECTORS_NAMED), enum=SECTORS, example="health"),
     **PAGING,
 }
 BOOKING_LIST = {
@@ -91,9 +92,9 @@ NEW_BOOKING = Body("BookingRequest", {
     "interpreter": Prop("string", _l("Register number of the interpreter asked directly; leave out for an open "
                                      "request offered to every qualified, free interpreter."),
                         pattern=REGISTER_NUMBER, example="1001"),
-    "sector": Prop("string", _l("The sector the assignment is in. Child welfare and police assignments need an "
-                                "interpreter holding a police certificate valid on the day."), required=True,
-                   enum=SECTORS, example="health"),
+    "sector": Prop("string", _l("The sector the assignment is in. These need an interpreter holding a police "
+                                "certificate valid on the day: %(sectors)s.", sectors=POLICE_CERTIFICATE_SECTORS_NAMED),
+                   required=True, enum=SECTORS, example="health"),
     "address": Prop("string", _l("Where to meet (required on site)."), max_length=300),
     "municipality": Prop("string", _l("The municipality where the interpreter is to meet (required on site)."),
                          pattern=r"[0-9]{4}", example="0301"),

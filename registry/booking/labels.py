@@ -23,8 +23,8 @@ WARNING = {
         "another."),
     "interpreter_not_qualified": _l(
         "The interpreter can no longer take this booking: a credential it needs (one behind the category, or the "
-        "police certificate that child welfare and police assignments need) has expired or been revoked, or the "
-        "interpreter has been suspended or excluded. Cancel this booking and book another interpreter."),
+        "police certificate some sectors need) has expired or been revoked, or the interpreter has been suspended "
+        "or excluded. Cancel this booking and book another interpreter."),
 }
 ACTION = {
     "booking.requested": _l("Request sent to the interpreter"),

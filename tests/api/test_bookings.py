@@ -146,6 +146,11 @@ def test_child_welfare_and_police_find_and_book_only_interpreters_with_a_police_
                                  "Osman does not hold one.")
     assert count(session) == before
     assert book(api, interpreter=str(world.amina), sector="police")["status"] == "requested"
+    # The document names the sectors in the reader's language, from the rule's one list.
+    for language, named in (("en", "Child welfare and Police"), ("nb", "Barnevern og Politi")):
+        document = api.get("/openapi.json", language=language).get_json()
+        (sector,) = [p for p in document["paths"]["/availability"]["get"]["parameters"] if p["name"] == "sector"]
+        assert f"({named})" in sector["description"]
 
 
 def test_an_unqualified_or_busy_interpreter_is_409(api, world):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import time_machine
 
 from registry.domain import booking as b
+from registry.domain import qualification
 from registry.domain.times import to_utc
 from registry.extensions import db
 from registry.models import Absence, AuditEntry, Booking, BookingOffer, Credential, User, UserSession, WorkingHours
@@ -145,7 +146,8 @@ def test_the_search_form_without_a_search(booker):
     assert "Free, qualified interpreters" not in response.text
     # The sector is the agency's until the booker chooses another: it decides whether a police certificate is needed.
     assert re.search(r'<option value="health" selected>', response.text)
-    assert "Child welfare and police assignments need an interpreter with a police certificate" in text(response)
+    assert ("These sectors need an interpreter with a police certificate valid on the day: Child welfare and Police."
+            in text(response))
 
 
 def test_search_shows_free_qualified_interpreters_best_first_and_no_one_else(booker, world):
@@ -202,6 +204,20 @@ def test_a_child_welfare_search_shows_only_those_with_a_police_certificate_and_b
     assert "Kept text" in response.text
     assert count_bookings(session) == before
     assert booker.post("/bookings/new", data=form(interpreter=world.amina, sector="child_welfare")).status_code == 303
+
+
+def test_the_sectors_that_need_a_police_certificate_are_named_once(booker, session, world, monkeypatch):
+    """The search, the booking and the hint that explains them all follow qualification.POLICE_CERTIFICATE_SECTORS:
+    changed to school alone, school needs a certificate and child welfare does not, and the hint says so."""
+    monkeypatch.setattr(qualification, "POLICE_CERTIFICATE_SECTORS", frozenset({"school"}))
+    page = text(booker.get("/bookings/search"))
+    assert "These sectors need an interpreter with a police certificate valid on the day: School." in page
+    school = text(booker.get("/bookings/search", query_string={**SLOT, "sector": "school"}))
+    assert "Amina Ali" not in school and "Omar Osman" not in school
+    welfare = text(booker.get("/bookings/search", query_string={**SLOT, "sector": "child_welfare"}))
+    assert "Amina Ali" in welfare and "Omar Osman" in welfare
+    response = booker.post("/bookings/new", data=form(interpreter=world.amina, sector="school"))
+    assert response.status_code == 409 and "need a police certificate valid on the day" in text(response)
 
 
 def test_search_warns_when_a_credential_ends_before_the_slot(booker, session, world):
