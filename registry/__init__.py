@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import config as settings
 
     settings.load(app, config)
+    settings.behind_proxies(app)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)

@@ -22,6 +22,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
+    # Proxies in front (load balancer, reverse proxy) whose X-Forwarded-For, -Proto, -Host and -Port are believed:
+    # the client's address for rate limits and the audit log, HTTPS for HSTS and links. 0 believes none, so a
+    # client cannot set its own address.
+    TRUSTED_PROXIES = 0
     # Argon2id parameters by argon2-cffi profile name; rehashed at login when this changes.
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     SESSION_IDLE_MINUTES = 30
@@ -126,3 +130,15 @@ def load(app, overrides: dict | None) -> None:
         app.config["EVIDENCE_DIR"] = os.path.join(app.instance_path, "evidence")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 10:
+        raise ValueError(f"REGISTRY_TRUSTED_PROXIES must be a whole number from 0 to 10, not {proxies!r}")
+
+
+def behind_proxies(app) -> None:
+    """Believe the X-Forwarded-* headers of the TRUSTED_PROXIES nearest proxies (werkzeug's ProxyFix)."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
