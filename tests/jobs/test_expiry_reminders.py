@@ -48,9 +48,10 @@ def test_a_late_run_sends_one_reminder_for_the_thresholds_it_passed(app, session
     # The job was down from 95 to 20 days before: one reminder now (20 days), none for 90 or 30 later.
     run_direct(app, session, "expiry-reminders", days_before(95))
     counts = run_direct(app, session, "expiry-reminders", days_before(20))
-    assert counts == {"reminded": 1, "due_credentials": 1}
+    assert counts == {"reminded": 1, "due_credentials": 1, "renewed": 0}
     for days in (19, 10, 8):
-        assert run_direct(app, session, "expiry-reminders", days_before(days)) == {"reminded": 0, "due_credentials": 0}
+        assert run_direct(app, session, "expiry-reminders", days_before(days)) == {
+            "reminded": 0, "due_credentials": 0, "renewed": 0}
     run_direct(app, session, "expiry-reminders", days_before(3))  # the 7-day run was missed too
     assert [days for days, _ in reminders(session)] == [20, 3]
 
@@ -76,11 +77,33 @@ def test_a_renewed_credential_is_reminded_again(app, session, person):
     assert [days for days, _ in reminders(session)] == [7, 90]
 
 
+def test_a_credential_already_renewed_gets_no_reminder_until_the_renewal_is_revoked(app, session, person):
+    """The interpreter renewed in time: "your credential expires in 30 days" would alarm them for nothing."""
+    renewal = Credential(interpreter_id=person.id, type="authorisation", language_code="ar", state="verified",
+                         issued_on=EXPIRES - timedelta(days=60), valid_until=EXPIRES + timedelta(days=5 * 365))
+    session.add(renewal)
+    session.commit()
+    assert run_direct(app, session, "expiry-reminders", days_before(30)) == {
+        "reminded": 0, "due_credentials": 1, "renewed": 1}
+    assert messages(session) == []
+    # A renewal that starts only after a gap is no renewal yet; nor is a revoked one.
+    renewal = session.get(Credential, renewal.id)
+    renewal.issued_on = EXPIRES + timedelta(days=2)
+    session.commit()
+    assert run_direct(app, session, "expiry-reminders", days_before(29))["reminded"] == 1
+    renewal = session.get(Credential, renewal.id)
+    renewal.issued_on, renewal.state = EXPIRES - timedelta(days=60), "revoked"
+    session.commit()
+    assert run_direct(app, session, "expiry-reminders", days_before(7))["reminded"] == 1
+    assert [days for days, _ in reminders(session)] == [29, 7]
+
+
 def test_expired_pending_and_open_ended_credentials_get_no_reminder(app, session):
     interpreter(session, "Sara Said", email="sara@example.no", today=date(2027, 1, 1), credentials=[
         ("basic_course", "so", {"state": "pending", "valid_until": EXPIRES}),
         ("bilingual_test", "so", {"state": "expired", "valid_until": EXPIRES}),
         ("translator", "so", {"valid_until": None}),
         ("tao", None, {"valid_until": EXPIRES - timedelta(days=40)})])  # already past at 30 days before
-    assert run_direct(app, session, "expiry-reminders", days_before(30)) == {"reminded": 0, "due_credentials": 0}
+    assert run_direct(app, session, "expiry-reminders", days_before(30)) == {
+        "reminded": 0, "due_credentials": 0, "renewed": 0}
     assert messages(session) == []
