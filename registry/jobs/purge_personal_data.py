@@ -2,12 +2,14 @@
 made anonymous:
 
 - bookings that ended long ago lose their free text and contact details (description, address, meeting
-  link, contact name and phone, cancellation and dispute reasons); the booking itself stays for
-  statistics and invoicing;
+  link, the body's own reference, which may be a case or record number, contact name and phone, cancellation
+  and dispute reasons); the booking itself stays for statistics and invoicing;
 - evidence files of rejected credentials and of rejected applications are deleted (after the commit,
   so a failed run deletes no file whose reference is still stored), and the application's message;
 - ended and long-idle login sessions (with their IP addresses) are deleted;
-- sent mail keeps its event key (so the event is never sent again) but loses its recipient and contents;
+- sent mail keeps its event key (so the event is never sent again) but loses its recipient and contents, and
+  so does mail that could not be delivered, the same time after it was queued (the administrators have long
+  seen the failure by then);
 - run records of the jobs older than JOB_RUN_KEEP_DAYS are deleted (housekeeping, not personal data).
 
 Every statement only matches what is not purged yet, so a second run changes nothing.
@@ -22,8 +24,8 @@ from ..domain import audit, evidence
 from ..models import Application, Booking, Credential, JobRun, OutboxMessage, UserSession
 from .context import Context
 
-BOOKING_TEXT = ("description", "address", "meeting_url", "contact_name", "contact_phone", "cancel_reason",
-                "dispute_reason")
+BOOKING_TEXT = ("description", "address", "meeting_url", "reference", "contact_name", "contact_phone",
+                "cancel_reason", "dispute_reason")
 
 
 def run(ctx: Context) -> dict[str, int]:
@@ -91,7 +93,9 @@ def _sent_mail(ctx: Context) -> int:
     cutoff = _cutoff(ctx, "RETENTION_SENT_MAIL_DAYS")
     return ctx.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.state == "sent", OutboxMessage.sent_at < cutoff, OutboxMessage.recipient != "")
+        .where(sa.or_(sa.and_(OutboxMessage.state == "sent", OutboxMessage.sent_at < cutoff),
+                      sa.and_(OutboxMessage.state == "failed", OutboxMessage.created_at < cutoff)),
+               OutboxMessage.recipient != "")
         .values(recipient="", params={}, user_id=None)
         .execution_options(synchronize_session=False)).rowcount
 

@@ -29,13 +29,14 @@ def evidence_file(directory: Path, n: int) -> str:
 
 def test_booking_free_text_is_removed_a_year_after_the_assignment(app, session, booker):
     old = make_booking(session, booker, None, NOW - timedelta(days=366), status="cancelled",
-                       cancel_reason="Pasienten er flyttet", contact_phone="+47 91234567", address="Storgata 1")
+                       cancel_reason="Pasienten er flyttet", contact_phone="+47 91234567", address="Storgata 1",
+                       reference="Journal 12345678")
     recent = make_booking(session, booker, None, NOW - timedelta(days=300), status="cancelled")
     assert run_direct(app, session, "purge-personal-data", NOW)["booking_texts"] == 1
     session.rollback()
     gone, kept = session.get(Booking, old.id), session.get(Booking, recent.id)
     assert (gone.description, gone.cancel_reason, gone.contact_name, gone.contact_phone, gone.address,
-            gone.meeting_url) == (None,) * 6
+            gone.meeting_url, gone.reference) == (None,) * 7
     assert (gone.status, gone.language_code, gone.starts_at) == ("cancelled", "ar", old.starts_at)
     assert kept.description == "Samtale om oppfølging"
     assert run_direct(app, session, "purge-personal-data", NOW + timedelta(hours=1))["booking_texts"] == 0
@@ -84,18 +85,21 @@ def test_ended_sessions_sent_mail_and_old_run_records_go(app, session):
         OutboxMessage(event_key="old-sent", kind="invitation", recipient="bo@example.no", user_id=login.id,
                       params={"name": "Bo", "link": "https://x"}, state="sent", sent_at=NOW - timedelta(days=91)),
         OutboxMessage(event_key="old-failed", kind="invitation", recipient="bo@example.no", params={"name": "Bo"},
-                      state="failed", last_error="550 no such user"),
+                      state="failed", last_error="550 no such user", created_at=NOW - timedelta(days=91)),
+        OutboxMessage(event_key="new-failed", kind="invitation", recipient="bo@example.no", params={"name": "Bo"},
+                      state="failed", last_error="550 no such user", created_at=NOW - timedelta(days=89)),
         JobRun(job="deliver-outbox", period_key="old", as_of=NOW - timedelta(days=40),
                started_at=NOW - timedelta(days=40), outcome="ok"),
     ])
     session.commit()
     counts = run_direct(app, session, "purge-personal-data", NOW)
-    assert (counts["sessions"], counts["sent_mail"], counts["job_runs"]) == (2, 1, 1)
+    assert (counts["sessions"], counts["sent_mail"], counts["job_runs"]) == (2, 2, 1)
     session.rollback()
     assert session.scalars(sa.select(UserSession.id)).all() == ["recent"]
     mail = {m.event_key: m for m in session.scalars(sa.select(OutboxMessage))}
     assert (mail["old-sent"].recipient, mail["old-sent"].params, mail["old-sent"].user_id) == ("", {}, None)
-    assert mail["old-failed"].recipient == "bo@example.no"  # failures stay for the admins
+    assert (mail["old-failed"].recipient, mail["old-failed"].params) == ("", {})
+    assert mail["new-failed"].recipient == "bo@example.no"  # a recent failure stays for the admins to see
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "personal_data.purged"))
     assert entry.after["sessions"] == 2 and entry.actor_label == "system"
     again = run_direct(app, session, "purge-personal-data", NOW + timedelta(hours=2))
