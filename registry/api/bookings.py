@@ -220,10 +220,15 @@ def list_bookings():
 @bp.get("/bookings/<int:id>")
 @token(*BOOKERS, "interpreter")
 @operation(id="getBooking", tag="bookings", summary=_l("One booking"),
-           description=_l("A booker sees their agency's bookings; an interpreter those assigned or offered to "
-                          "them. Anything else is 404."), path={"id": BOOKING_ID}, result="Booking")
+           description=_l("A booker sees their agency's bookings; an interpreter those assigned to them, and open "
+                          "requests offered to them. An offered request that another interpreter took, or that "
+                          "was cancelled or lapsed, is 410. Anything else is 404."),
+           path={"id": BOOKING_ID}, result="Booking", errors=(410,))
 def get_booking(id: int):
-    return answer(serialize.booking(_find(id)))
+    found = _find(id)
+    if current().role == "interpreter" and rules.offer_gone(found, current().interpreter_id):
+        raise ApiProblem("gone", rules.gone_reason(found))
+    return answer(serialize.booking(found))
 
 
 @bp.post("/bookings/<int:id>/cancel")

@@ -66,6 +66,7 @@ RESPONSE_TEXT = {
     403: _l("The token's role may not use this operation."),
     404: _l("Not found (or another agency's or interpreter's)."),
     409: _l("The state of the booking or register does not allow it, or someone else was first."),
+    410: _l("An open request offered to you that another interpreter took, or that was cancelled or lapsed."),
     413: _l("The body is over 1 MB."),
     415: _l("The body is not application/json."),
     422: _l("The body is not valid: see errors."),

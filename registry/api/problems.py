@@ -34,6 +34,7 @@ TYPES = {
     "not-found": (404, _l("Not found")),
     "method-not-allowed": (405, _l("This method is not allowed here")),
     "conflict": (409, _l("That cannot be done now")),
+    "gone": (410, _l("No longer there for you")),
     "too-large": (413, _l("The request body is too large")),
     "unsupported-media-type": (415, _l("The body must be JSON")),
     "validation-error": (422, _l("The request body is not valid")),
@@ -42,7 +43,7 @@ TYPES = {
     "server-error": (500, _l("Something went wrong on our side")),
 }
 BY_STATUS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-             405: "method-not-allowed", 409: "conflict", 413: "too-large", 415: "unsupported-media-type",
+             405: "method-not-allowed", 409: "conflict", 410: "gone", 413: "too-large", 415: "unsupported-media-type",
              422: "validation-error", 429: "rate-limited", 500: "server-error"}
 DETAILS = {
     "bad-request": _l("Check the request and try again."),

@@ -187,6 +187,18 @@ def for_interpreter(session, user: User, booking_id: int, lock: bool = False) ->
     return booking
 
 
+def offer_gone(booking: Booking, interpreter_id: int | None) -> bool:
+    """An open request offered to the interpreter that another took, or that was cancelled or lapsed: they may
+    know it is gone, and what they were offered, but nothing that happened after (who took it, its time report,
+    the reasons given)."""
+    return booking.interpreter_id != interpreter_id and booking.status != "open"
+
+
+def gone_reason(booking: Booking):
+    """Why an offered request is no longer there for the interpreter (offer_gone), in their words."""
+    return TAKEN if booking.interpreter_id is not None else NO_LONGER_OPEN
+
+
 def _get(session, booking_id: int, lock: bool) -> Booking | None:
     stmt = sa.select(Booking).where(Booking.id == booking_id)
     if lock:
@@ -301,6 +313,7 @@ def _check_free(session, interpreter: Interpreter, slot: Slot, exclude_booking_i
 
 
 TAKEN = _l("Thank you, but another interpreter took this assignment first.")
+NO_LONGER_OPEN = _l("This assignment is no longer open.")
 SLOT_TAKEN = _l("The interpreter was booked by someone else a moment ago. Choose another time or interpreter.")
 
 

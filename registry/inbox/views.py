@@ -131,7 +131,8 @@ def show(booking_id: int):
     found = booking.for_interpreter(db.session, user, booking_id)
     mine = found.interpreter_id == user.interpreter_id
     return render_template(
-        "inbox/show.html", booking=found, mine=mine, taken=not mine and found.status != "open",
+        "inbox/show.html", booking=found, mine=mine, taken=booking.offer_gone(found, user.interpreter_id),
+        gone_reason=booking.gone_reason(found),
         events=assignments.history(db.session, found, user) if mine else [], action=forms.ActionForm(),
         now=clock.now())
 

@@ -295,6 +295,26 @@ def test_an_interpreter_sees_bookings_assigned_or_offered_to_them_only(api, worl
     problem_of(api.get(f"/bookings/{direct['id']}", as_="admin"), 403)
 
 
+def test_an_offer_another_took_or_that_closed_is_gone_for_the_others(api, world):
+    """The web shows the others only that it was taken; the API told them who took it, and everything after."""
+    made = book(api, reference="ward 7", contact_name="Kari Nordmann")
+    assert api.get(f"/bookings/{made['id']}", as_="interpreter").get_json()["contact"]["name"] == "Kari Nordmann"
+    api.post(f"/bookings/{made['id']}/accept", as_="interpreter2")
+    response = api.get(f"/bookings/{made['id']}", as_="interpreter")
+    problem = problem_of(response, 410)
+    assert "another interpreter took" in problem["detail"]
+    assert problem["type"].endswith("#problem-gone")
+    for private in ("Omar", str(world.omar), "ward 7", "Kari"):
+        assert private not in response.get_data(as_text=True)
+    assert api.get(f"/bookings/{made['id']}", as_="interpreter2").get_json()["status"] == "confirmed"
+
+    closed = book(api, start=rfc(oslo(TUESDAY, 13)), end=rfc(oslo(TUESDAY, 14)))
+    api.post(f"/bookings/{closed['id']}/cancel", {"reason": "The patient went home"}, as_="booker")
+    response = api.get(f"/bookings/{closed['id']}", as_="interpreter", language="nb")
+    assert problem_of(response, 410)["detail"] == "Dette oppdraget er ikke lenger åpent."
+    assert "went home" not in response.get_data(as_text=True)
+
+
 # Cancelling ------------------------------------------------------------------------------------
 
 def test_cancel(api, world):
