@@ -175,7 +175,7 @@ def load_accounts(session, password_profile: str) -> list[tuple[str, str]]:
     return logins
 
 
-PAST_OUTCOMES = {"completed": 80, "cancelled": 8, "lapsed": 6, "open": 6}
+PAST_OUTCOMES = {"completed": 80, "cancelled": 8, "lapsed": 12}
 COMING_OUTCOMES = {"confirmed": 60, "requested": 25, "open": 15}
 SECTORS_BY_AGENCY = {"health": ("health",), "nav": ("nav", "child_welfare"), "municipal": ("municipal", "school",
                                                                                            "child_welfare")}
@@ -184,9 +184,10 @@ SECTORS_BY_AGENCY = {"health": ("health",), "nav": ("nav", "child_welfare"), "mu
 def load_bookings(session, now: datetime) -> int:
     """A year of past bookings and a month of coming ones for the demo bodies, never overlapping.
 
-    Past bookings are mostly completed, some cancelled, some lapsed or left open (unmet demand); coming
-    ones are confirmed, requested or open. Written directly, as history, not through the booking rules
-    (which refuse times in the past); the database's overlap check still applies.
+    Past bookings are mostly completed, some cancelled, some lapsed (unmet demand: a request no one took lapses,
+    as the lapse-requests job leaves it); coming ones are confirmed, requested or open. Written directly, as
+    history, not through the booking rules (which refuse times in the past); the database's overlap check still
+    applies.
     """
     rng = random.Random(SEED + 1)
     agencies = session.scalars(sa.select(Agency).order_by(Agency.id)).all()

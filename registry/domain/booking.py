@@ -314,6 +314,7 @@ def _check_free(session, interpreter: Interpreter, slot: Slot, exclude_booking_i
 
 TAKEN = _l("Thank you, but another interpreter took this assignment first.")
 NO_LONGER_OPEN = _l("This assignment is no longer open.")
+STARTED = _l("This assignment has already started, so it can no longer be taken.")
 SLOT_TAKEN = _l("The interpreter was booked by someone else a moment ago. Choose another time or interpreter.")
 
 
@@ -477,6 +478,8 @@ def accept(session, user: User, booking_id: int, now: datetime, rules: Rules) ->
         if booking.interpreter_id is not None and booking.interpreter_id != interpreter.id:
             raise Conflict(TAKEN)
         raise Conflict(_l("This request can no longer be accepted: it has been cancelled or has lapsed."))
+    if booking.starts_at <= now:
+        raise Conflict(STARTED)
     candidate = _check_can_take(session, interpreter, _slot_of(booking), now)
     before = audit.snapshot(booking, AUDITED)
     try:
@@ -659,15 +662,19 @@ def record_no_show(session, user: User, booking_id: int, party: str, now: dateti
 # For the jobs and for admin actions ----------------------------------------------------------------
 
 def lapse_due(session, now: datetime) -> int:
-    """Unanswered direct requests past their deadline lapse, freeing the slot; the booker is told."""
-    due = session.scalars(sa.select(Booking).where(Booking.status == "requested", Booking.respond_by <= now)
-                          .order_by(Booking.id).with_for_update(skip_locked=True)).all()
+    """Unanswered direct requests past their deadline lapse, freeing the slot, and so do open requests no one took
+    before they started; the booker is told which."""
+    due = session.scalars(sa.select(Booking).where(sa.or_(
+        sa.and_(Booking.status == "requested", Booking.respond_by <= now),
+        sa.and_(Booking.status == "open", Booking.starts_at <= now)))
+        .order_by(Booking.id).with_for_update(skip_locked=True)).all()
     for booking in due:
+        kind = "booking_lapsed" if booking.status == "requested" else "booking_unfilled"
         before = audit.snapshot(booking, AUDITED)
         booking.status = "lapsed"
         booking.updated_at = now
         _log(session, None, booking, "booking.lapsed", before)
-        _tell_booker(session, booking, "booking_lapsed")
+        _tell_booker(session, booking, kind)
     session.flush()
     return len(due)
 

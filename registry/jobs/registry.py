@@ -66,7 +66,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
            "again. Warnings stop counting after five years.")),
     Job("lapse-requests", lapse_requests.run, "JOB_SCHEDULE_LAPSE_REQUESTS", "minute",
         _l("Lapse unanswered requests"),
-        _l("Direct requests that were not answered in time lapse, and the booker is told.")),
+        _l("Direct requests that were not answered in time lapse, and so do open requests no one took before "
+           "they started; the booker is told.")),
     Job("close-bookings", close_bookings.run, "JOB_SCHEDULE_CLOSE_BOOKINGS", "hour",
         _l("Close ended assignments"),
         _l("Confirmed assignments that have ended wait for the interpreter's time report; the interpreter is "

@@ -290,6 +290,28 @@ def test_open_request_goes_to_the_first_who_accepts(session, world):
                            ).all() == ["booking_offered", "booking_taken"]
 
 
+def test_an_open_request_no_one_took_cannot_be_taken_once_it_started_and_lapses(session, world):
+    made = b.create_open(session, world["booker"], details(), NOW, RULES)
+    later_one = b.create_open(session, world["booker"], details(oslo(TUESDAY, 13)), NOW, RULES)
+    session.commit()
+    with force_locale("en"):
+        with pytest.raises(Conflict) as refused:
+            b.accept(session, world["amina_login"], made.id, oslo(TUESDAY, 10, 1), RULES)
+        assert str(refused.value.message) == "This assignment has already started, so it can no longer be taken."
+    session.rollback()
+    assert session.get(Booking, made.id).status == "open"
+
+    assert b.lapse_due(session, oslo(TUESDAY, 9, 59)) == 0
+    assert b.lapse_due(session, oslo(TUESDAY, 10)) == 1
+    assert b.lapse_due(session, oslo(TUESDAY, 10, 5)) == 0  # nothing more the second time
+    session.commit()
+    assert (session.get(Booking, made.id).status, session.get(Booking, later_one.id).status) == ("lapsed", "open")
+    assert session.scalars(sa.select(OutboxMessage.kind).where(OutboxMessage.recipient == "booker@helse.example")
+                           ).all() == ["booking_unfilled"]
+    assert session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_id == str(made.id))
+                           .order_by(AuditEntry.id)).all() == ["booking.opened", "booking.lapsed"]
+
+
 def _offer(session, booker, person, start, end=None, declined=False, **fields) -> Booking:
     """An open request offered to `person`, as create_open leaves it, whether or not they could take it now."""
     values = dict(language_code="ar", min_category="C", modality="video", sector="health")

@@ -40,6 +40,21 @@ def test_unanswered_requests_lapse_at_their_deadline_and_the_booker_is_told(app,
         assert notifications.render(told)[0] == "The request was not answered"
 
 
+def test_an_open_request_no_one_took_lapses_when_it_starts_and_the_booker_is_told(app, session, booker):
+    started = make_booking(session, booker, None, oslo(DAY, 10), status="open")
+    not_yet = make_booking(session, booker, None, oslo(DAY, 11), status="open")
+    assert run_direct(app, session, "lapse-requests", oslo(DAY, 9, 59)) == {"lapsed": 0}
+    assert run_direct(app, session, "lapse-requests", oslo(DAY, 10, 3)) == {"lapsed": 1}
+    assert run_direct(app, session, "lapse-requests", oslo(DAY, 10, 6)) == {"lapsed": 0}
+    assert (fresh(session, started).status, fresh(session, not_yet).status) == ("lapsed", "open")
+    (told,) = messages(session, "booking_unfilled")
+    assert (told.recipient, told.params["booking_id"]) == ("booker@helse.example", started.id)
+    with app.app_context():
+        subject, body = notifications.render(told)
+    assert subject == "No interpreter took the request" and "before it started" in body
+    assert messages(session, "booking_lapsed") == []
+
+
 def test_an_ended_assignment_waits_for_its_time_report_and_the_interpreter_is_reminded_once(
         app, session, booker, amina):
     ended = make_booking(session, booker, amina, oslo(DAY, 10), hours=2)  # 10:00-12:00
