@@ -314,6 +314,8 @@ def _check_free(session, interpreter: Interpreter, slot: Slot, exclude_booking_i
 
 TAKEN = _l("Thank you, but another interpreter took this assignment first.")
 NO_LONGER_OPEN = _l("This assignment is no longer open.")
+BUSY_NOW = _l("You took or were booked for another assignment at this time a moment ago, so you cannot take this "
+              "one.")
 STARTED = _l("This assignment has already started, so it can no longer be taken.")
 SLOT_TAKEN = _l("The interpreter was booked by someone else a moment ago. Choose another time or interpreter.")
 
@@ -332,12 +334,15 @@ def _insert_holding(session, booking: Booking) -> None:
     try:
         session.add(booking)
         session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict(SLOT_TAKEN, "start") from None
-    except sa.exc.OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES:
+    except (sa.exc.IntegrityError, sa.exc.OperationalError) as error:
+        if _lost_race(error):
             raise Conflict(SLOT_TAKEN, "start") from None
         raise
+
+
+def _lost_race(error: sa.exc.DBAPIError) -> bool:
+    """The database refused an overlapping slot, or stopped one of two transactions racing for overlapping slots."""
+    return isinstance(error, sa.exc.IntegrityError) or getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
 
 
 def create_open(session, booker: User, d: Details, now: datetime, rules: Rules) -> Booking:
@@ -489,8 +494,10 @@ def accept(session, user: User, booking_id: int, now: datetime, rules: Rules) ->
                 .values(status="confirmed", interpreter_id=interpreter.id, updated_at=now,
                         warn_credential_expires=candidate.credential_expires_before_start)
                 .execution_options(synchronize_session=False))
-    except sa.exc.IntegrityError:
-        raise Conflict(SLOT_TAKEN, "start") from None
+    except (sa.exc.IntegrityError, sa.exc.OperationalError) as error:
+        if _lost_race(error):
+            raise Conflict(BUSY_NOW) from None
+        raise
     if won.rowcount != 1:
         raise Conflict(TAKEN)
     session.refresh(booking)

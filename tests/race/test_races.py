@@ -64,7 +64,8 @@ def server(app):
 
 def call(base: str, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(base + path, method=method, data=json.dumps(body or {}).encode(),
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                                              "Accept-Language": "en"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -162,3 +163,39 @@ def test_sixteen_interpreters_one_open_request(session, server):
     session.rollback()
     winner = session.get(Booking, made["id"])
     assert winner.status == "confirmed" and winner.interpreter_id is not None
+
+
+def test_one_interpreter_sixteen_overlapping_open_requests(session, server):
+    """The losers are told why in words for the interpreter, whichever check stopped them: the free-time check, or
+    the database (on PostgreSQL the exclusion constraint, or a deadlock when two acceptances each wait for the
+    other's row there, which must be a 409 too). They were told "The interpreter was booked by someone else"."""
+    booker = user(session, "booker@helse.example")
+    _, booker_token = accounts.create_api_token(session, booker, "race")
+    person = interpreter(session, "Amina Ali", credentials=[("authorisation", "ar")], today=datetime.now(OSLO).date(),
+                         email="amina@example.no")
+    always_working(session, person)
+    login = user(session, "amina@example.no", role="interpreter", person=person)
+    _, token = accounts.create_api_token(session, login, "race")
+    session.commit()
+    person_id = person.id
+    start = next_tuesday_10()
+    made = []
+    for n in range(RACERS):
+        begin = start + timedelta(minutes=5 * n)  # every request overlaps every other
+        status, body = call(server, "POST", "/api/v1/bookings", booker_token, {
+            "language": "ar", "min_category": "C", "modality": "video", "sector": "health",
+            "start": begin.isoformat(), "end": (begin + timedelta(hours=2)).isoformat()})
+        assert status == 201 and body["status"] == "open", body
+        made.append(body["id"])
+    results = all_at_once([
+        (lambda n=n: call(server, "POST", f"/api/v1/bookings/{n}/accept", token)) for n in made])
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [409] * (RACERS - 1), results
+    for _, body in results:
+        assert body["status"] == "confirmed" or body["detail"] in (
+            "You took or were booked for another assignment at this time a moment ago, so you cannot take this one.",
+            "Amina Ali is not free at that time: outside working hours, absent or already booked."), body
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+        Booking.interpreter_id == person_id, Booking.status == "confirmed")) == 1
+    assert holding_overlaps(session) == 0
