@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..labels import POLICE_CERTIFICATE_SECTORS_NAMED
 from ..models.account import SECTORS
-from ..models.booking import STATUSES
+from ..models.booking import NO_SHOW, STATUSES
 from ..models.credential import CREDENTIAL_TYPES
 from ..models.interpreter import AVAILABILITY, CATEGORIES, GENDERS, MODALITIES
 from .schemas import EXAMPLE_END, EXAMPLE_START, Body, Prop
@@ -113,6 +113,16 @@ NEW_BOOKING = Body("BookingRequest", {
 CANCEL = Body("Cancellation", {
     "reason": Prop("string", _l("Why the booking is cancelled."), max_length=500),
 }, _l("A cancellation; the body may be left out."), {"reason": "The appointment was moved."})
+
+TIME_DISPUTE = Body("TimeDispute", {
+    "reason": Prop("string", _l("What is wrong with the reported time; the interpreter reads it and can report again."),
+                   required=True, min_length=1, max_length=500),
+}, _l("A dispute of the time the interpreter reported."), {"reason": "The assignment ended at 10:00, not 10:20."})
+
+NO_SHOW_REPORT = Body("NoShow", {
+    "party": Prop("string", _l("Who did not come: the client (the assignment is billable) or the interpreter (it is "
+                               "not)."), required=True, enum=NO_SHOW),
+}, _l("A no-show at a confirmed assignment that has started."), {"party": "client"})
 
 TIME_REPORT = Body("TimeReport", {
     "actual_start": Prop("string", _l("When the assignment actually started (RFC 3339 with an offset)."),

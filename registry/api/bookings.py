@@ -252,6 +252,29 @@ def approve_time(id: int):
     return _done(rules.approve_time(db.session, current(), id, clock.now()))
 
 
+@bp.post("/bookings/<int:id>/dispute-time")
+@token(*BOOKERS)
+@operation(id="disputeTime", tag="bookings", summary=_l("Dispute the time the interpreter reported"),
+           description=_l("The interpreter is told the reason and can report the time again."),
+           path={"id": BOOKING_ID}, body=bodies.TIME_DISPUTE, result="Booking", errors=(409,))
+def dispute_time(id: int):
+    _find(id)  # someone else's booking is 404 whatever the body says
+    data = read_body(bodies.TIME_DISPUTE)
+    return _done(rules.dispute_time(db.session, current(), id, data["reason"], clock.now()))
+
+
+@bp.post("/bookings/<int:id>/no-show")
+@token(*BOOKERS)
+@operation(id="recordNoShow", tag="bookings", summary=_l("Record a no-show"),
+           description=_l("The booking becomes completed, billable when the client did not come; the interpreter is "
+                          "told when it was them."),
+           path={"id": BOOKING_ID}, body=bodies.NO_SHOW_REPORT, result="Booking", errors=(409,))
+def record_no_show(id: int):
+    _find(id)
+    data = read_body(bodies.NO_SHOW_REPORT)
+    return _done(rules.record_no_show(db.session, current(), id, data["party"], clock.now()))
+
+
 # For interpreters ---------------------------------------------------------------------------------
 
 @bp.get("/me/bookings")

@@ -15,7 +15,7 @@ EXPECTED = {
     "listLanguages": PUBLIC, "searchRegister": PUBLIC, "getRegisterEntry": PUBLIC, "verifyInterpreter": PUBLIC,
     "getOpenApiDocument": PUBLIC, "getDocumentation": PUBLIC,
     "findAvailable": BOOKERS, "createBooking": BOOKERS, "listBookings": BOOKERS, "cancelBooking": BOOKERS,
-    "approveTime": BOOKERS, "getBooking": BOOKERS | {"interpreter"},
+    "approveTime": BOOKERS, "disputeTime": BOOKERS, "recordNoShow": BOOKERS, "getBooking": BOOKERS | {"interpreter"},
     "listMyBookings": {"interpreter"}, "listMyOffers": {"interpreter"}, "acceptBooking": {"interpreter"},
     "declineBooking": {"interpreter"}, "withdrawFromBooking": {"interpreter"}, "reportTime": {"interpreter"},
     "createInterpreter": {"registry_admin"}, "getInterpreter": {"registry_admin"},

@@ -9,7 +9,7 @@ import time_machine
 from registry.api import bookings as api_bookings
 from registry.database import listening
 from registry.extensions import db
-from registry.models import ApiToken, Booking, BookingOffer, Credential
+from registry.models import ApiToken, Booking, BookingOffer, Credential, OutboxMessage
 from tests.api.conftest import NOW, TUESDAY, booking_body, oslo, problem_of, rfc
 from tests.helpers import plans, write_lock_probe
 
@@ -402,6 +402,59 @@ def test_report_time_then_approve(api, world):
         approved = api.post(f"/bookings/{made['id']}/approve-time", as_="booker").get_json()
         assert approved["status"] == "completed" and approved["time_report"]["state"] == "approved"
         assert approved["billable"] is True
+
+
+def told(session, kind: str) -> list[int]:
+    session.rollback()
+    return [m.params["booking_id"] for m in session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind))]
+
+
+def test_dispute_the_reported_time_then_approve_the_new_report(api, world, session):
+    """The web had dispute and no-show; a hospital's system booking through the API had to switch to the web."""
+    made = book(api, interpreter=str(world.amina), start=rfc(NOW + timedelta(hours=2)),
+                end=rfc(NOW + timedelta(hours=3)))
+    api.post(f"/bookings/{made['id']}/accept", as_="interpreter")
+    dispute = f"/bookings/{made['id']}/dispute-time"
+    problem_of(api.post(dispute, {"reason": "Ended at 10:00"}, as_="booker"), 409)  # nothing reported yet
+    report = {"actual_start": rfc(NOW + timedelta(hours=2)), "actual_end": rfc(NOW + timedelta(hours=3, minutes=20))}
+    with time_machine.travel(NOW + timedelta(hours=5), tick=False):
+        api.post(f"/bookings/{made['id']}/time-report", report, as_="interpreter")
+        assert problem_of(api.post(dispute, {}, as_="booker"), 422)["errors"][0]["field"] == "reason"
+        assert problem_of(api.post(dispute, {"reason": "   "}, as_="booker"), 422)["errors"][0]["field"] == "reason"
+        problem_of(api.post(dispute, {"reason": "x" * 501}, as_="booker"), 422)
+        problem_of(api.post(dispute, {"reason": "Ended at 10:00"}, as_="interpreter"), 403)
+        problem_of(api.post(dispute, {"reason": "Ended at 10:00"}, as_="booker_b"), 404)
+        assert told(session, "time_disputed") == []
+        body = api.post(dispute, {"reason": "Ended at 10:00"}, as_="booker").get_json()
+        assert (body["status"], body["time_report"]["state"], body["time_report"]["dispute_reason"]) == (
+            "confirmed", "disputed", "Ended at 10:00")
+        assert told(session, "time_disputed") == [made["id"]]
+        problem_of(api.post(dispute, {"reason": "Again"}, as_="booker"), 409)  # nothing newly reported
+        again = {**report, "actual_end": rfc(NOW + timedelta(hours=3))}
+        assert api.post(f"/bookings/{made['id']}/time-report", again, as_="interpreter").get_json()[
+            "time_report"]["state"] == "reported"
+        approved = api.post(f"/bookings/{made['id']}/approve-time", as_="booker").get_json()
+        assert (approved["status"], approved["time_report"]["actual_end"]) == ("completed", "2027-03-01T11:00:00+01:00")
+
+
+@pytest.mark.parametrize("party, billable", [("client", True), ("interpreter", False)])
+def test_record_a_no_show(api, world, session, party, billable):
+    made = book(api, interpreter=str(world.amina), start=rfc(NOW + timedelta(hours=2)),
+                end=rfc(NOW + timedelta(hours=3)))
+    no_show = f"/bookings/{made['id']}/no-show"
+    with time_machine.travel(NOW + timedelta(hours=2, minutes=30), tick=False):
+        problem_of(api.post(no_show, {"party": party}, as_="booker"), 409)  # never confirmed
+    api.post(f"/bookings/{made['id']}/accept", as_="interpreter")
+    problem_of(api.post(no_show, {"party": party}, as_="booker"), 409)  # not started yet
+    with time_machine.travel(NOW + timedelta(hours=2, minutes=30), tick=False):
+        assert problem_of(api.post(no_show, {"party": "nobody"}, as_="booker"), 422)["errors"][0]["field"] == "party"
+        problem_of(api.post(no_show, {}, as_="booker"), 422)
+        problem_of(api.post(no_show, {"party": party}, as_="interpreter"), 403)
+        problem_of(api.post(no_show, {"party": party}, as_="booker_b"), 404)
+        body = api.post(no_show, {"party": party}, as_="booker").get_json()
+        assert (body["status"], body["no_show"], body["billable"]) == ("completed", party, billable)
+        problem_of(api.post(no_show, {"party": party}, as_="booker"), 409)  # recorded once
+    assert told(session, "no_show_recorded") == ([made["id"]] if party == "interpreter" else [])
 
 
 @pytest.mark.parametrize("direct", [True, False])

@@ -71,6 +71,7 @@ def test_the_contracts_paths_are_there(doc):
         ("get", "/languages"), ("get", "/register"), ("get", "/register/{register_number}"),
         ("get", "/verify/{register_number}"), ("get", "/availability"), ("post", "/bookings"), ("get", "/bookings"),
         ("get", "/bookings/{id}"), ("post", "/bookings/{id}/cancel"), ("post", "/bookings/{id}/approve-time"),
+        ("post", "/bookings/{id}/dispute-time"), ("post", "/bookings/{id}/no-show"),
         ("get", "/me/bookings"), ("get", "/me/offers"), ("post", "/bookings/{id}/accept"),
         ("post", "/bookings/{id}/decline"), ("post", "/bookings/{id}/withdraw"), ("post", "/bookings/{id}/time-report"),
         ("post", "/admin/interpreters"), ("get", "/admin/interpreters/{register_number}"),
