@@ -84,8 +84,14 @@ def _pending_user() -> User | None:
     return db.session.get(User, pending["user"])
 
 
+def _pending_key() -> str:
+    """The account at the second step: its codes count together from whatever address they come."""
+    return f"code:{(session.get(PENDING) or {}).get('user', 'none')}"
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: _login_limits()[0], key_func=_pending_key, methods=["POST"])
 @limiter.limit(lambda: _login_limits()[1], methods=["POST"])
 def login_code():
     user = _pending_user()

@@ -1,6 +1,7 @@
 """Logging in and out: sessions, timeouts, two-factor codes, rate limits, reset links, CSRF."""
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -140,6 +141,28 @@ def test_registry_admin_cannot_turn_two_factor_off(client, session, no_csrf):
     log_in(client, "admin@imdi.example")
     client.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
     assert client.post("/account/two-factor/disable", data={"current": PASSWORD}).status_code == 403
+
+
+def test_codes_at_the_second_step_are_limited_per_account(app, client, session, no_csrf):
+    """Someone who has the password could try codes from many addresses; the limit per address alone let them."""
+    secret = pyotp.random_base32()
+    user(session, "admin@imdi.example", role="registry_admin", totp_secret=secret, totp_enabled=True)
+    totp = pyotp.TOTP(secret)
+    valid = {totp.at(time.time() + step * 30) for step in (-2, -1, 0, 1, 2)}
+    wrong = next(code for code in (f"{n:06d}" for n in range(10)) if code not in valid)
+    assert log_in(client, "admin@imdi.example").location.startswith("/login/code")
+    for n in range(5):
+        assert client.post("/login/code", data={"code": wrong},
+                           environ_base={"REMOTE_ADDR": f"10.0.1.{n}"}).status_code == 401
+    response = client.post("/login/code", data={"code": totp.now()}, environ_base={"REMOTE_ADDR": "10.0.1.99"})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+
+    # Another account at its second step is not held back.
+    other_secret = pyotp.random_base32()
+    user(session, "admin2@imdi.example", role="registry_admin", totp_secret=other_secret, totp_enabled=True)
+    other = app.test_client()
+    assert log_in(other, "admin2@imdi.example").location.startswith("/login/code")
+    assert other.post("/login/code", data={"code": pyotp.TOTP(other_secret).now()}).status_code == 302
 
 
 def test_login_is_rate_limited_per_account(client, session, no_csrf):
