@@ -866,6 +866,16 @@ def interpreter_bookings(session, interpreter_id: int, since: datetime, until: d
     return session.scalars(_interpreters_bookings(interpreter_id, since, until).order_by(Booking.starts_at)).all()
 
 
+def held_during(session, interpreter_id: int, starts_at: datetime, ends_at: datetime) -> list[Booking]:
+    """The interpreter's bookings holding time (requested or confirmed) that overlap the period, soonest first.
+
+    An absence added over them leaves them standing (the interpreter declines or withdraws, and the booker is
+    told), so the interpreter is told they are there."""
+    return session.scalars(sa.select(Booking).where(
+        Booking.interpreter_id == interpreter_id, Booking.status.in_(HOLDING), Booking.starts_at < ends_at,
+        Booking.ends_at > starts_at).order_by(Booking.starts_at)).all()
+
+
 def interpreter_bookings_page(session, interpreter_id: int, since: datetime, until: datetime | None = None, *,
                               after: tuple | None = None, limit: int = 50):
     """A page of them, keyset-paged on (starts_at, id), as agency_bookings: the API's list had read every booking

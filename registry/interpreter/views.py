@@ -7,11 +7,12 @@ of someone else answers 404. Views parse, call registry/domain, and render.
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import roles
 from ..database import discard, writing
-from ..domain import applications, clock, evidence, profile
+from ..domain import applications, booking, clock, evidence, profile
 from ..domain.errors import InvalidInput
 from ..domain.languages import LANGUAGE_CODES, language_choices
 from ..domain.places import county_choices, municipality_groups
@@ -155,14 +156,21 @@ def add_absence():
     if not form.validate_on_submit():
         return _absences_page(form, 422)
     try:
-        profile.add_absence(db.session, _me(), starts=form.starts_at.data, ends=form.ends_at.data,
-                            note=form.note.data, now=clock.now(), actor=current_user, ip=request.remote_addr)
+        absence = profile.add_absence(db.session, _me(), starts=form.starts_at.data, ends=form.ends_at.data,
+                                      note=form.note.data, now=clock.now(), actor=current_user, ip=request.remote_addr)
     except InvalidInput as error:
         discard(db.session())
         forms.show_errors(form, error)
         return _absences_page(form, 422)
+    held = booking.held_during(db.session, absence.interpreter_id, absence.starts_at, absence.ends_at)
     db.session.commit()
     flash(_("The absence is registered."), "success")
+    if held:
+        flash(ngettext("You have %(num)d assignment in this period. It still stands: under My assignments, decline "
+                       "it or withdraw from it if you cannot do it, so the public body can find someone else.",
+                       "You have %(num)d assignments in this period. They still stand: under My assignments, decline "
+                       "or withdraw from those you cannot do, so the public bodies can find someone else.",
+                       len(held)), "warning")
     return redirect(url_for("interpreter.absences"), 303)
 
 

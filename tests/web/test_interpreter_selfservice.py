@@ -21,6 +21,7 @@ from registry.models import (
     Absence,
     Application,
     AuditEntry,
+    Booking,
     Credential,
     Interpreter,
     OutboxMessage,
@@ -328,6 +329,32 @@ def test_an_absence_is_stored_in_utc_and_audited(web, me, amina):
     [entry] = audit_of(web, "absence.added")
     assert entry.actor_id == amina.user_id and entry.object_id == str(absence.id)
     assert "Course" in me.get("/me/absences").text
+
+
+def test_an_absence_over_held_assignments_says_they_still_stand(web, me, amina):
+    """The absence stops new bookings; the assignments already held stay, and an interpreter who forgot them was
+    not told. The public body expected them to come."""
+    day = soon(20)
+    with database(web) as session:
+        booker = helpers.user(session, "booker@helse.example")
+        for hour, status in ((9, "confirmed"), (13, "requested"), (15, "cancelled")):
+            start = datetime(day.year, day.month, day.day, hour, tzinfo=OSLO).astimezone(UTC)
+            session.add(Booking(agency_id=booker.agency_id, booker_id=booker.id, interpreter_id=amina.id,
+                                status=status, language_code="ar", min_category="C", modality="video",
+                                starts_at=start, ends_at=start + timedelta(hours=1), sector="health",
+                                created_at=start - timedelta(days=9), updated_at=start - timedelta(days=9)))
+        session.commit()
+    response = me.post("/me/absences?lang=en", data={"starts_at": local(day, 8), "ends_at": local(day, 16)},
+                       follow_redirects=True)
+    assert "You have 2 assignments in this period. They still stand" in response.text
+    response = me.post("/me/absences?lang=nb", data={"starts_at": local(day, 12), "ends_at": local(day, 14)},
+                       follow_redirects=True)
+    assert "Du har 1 oppdrag i denne perioden" in response.text
+    response = me.post("/me/absences?lang=en", data={"starts_at": local(day + timedelta(days=1), 8),
+                                                     "ends_at": local(day + timedelta(days=1), 16)},
+                       follow_redirects=True)
+    assert "The absence is registered." in response.text and "still stand" not in response.text
+    assert len(fetch(web, Absence)) == 3
 
 
 def test_an_ambiguous_time_is_its_first_occurrence(web, me):
