@@ -83,6 +83,7 @@ class SanctionForm(FlaskForm):
     decided_on = StringField(_l("Decision date"))
     starts_on = StringField(_l("Takes effect on"))
     ends_on = StringField(_l("Last day (optional)"))
+    serious_breach = BooleanField(_l("An exclusion for a serious breach of good interpreting practice"))
 
 
 class LastDayForm(FlaskForm):

@@ -192,7 +192,7 @@ def record_sanction(register_number: int):
         form, lambda: sanction_decisions.decide(
             db.session, me(), interpreter, kind=form.kind.data, reason=form.reason.data,
             decided_on=form.decided_on.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-            now=clock.now(), ip=request.remote_addr),
+            serious_breach=form.serious_breach.data, now=clock.now(), ip=request.remote_addr),
         lambda status: _record_page(register_number, status, sanction_form=form, failed="sanction"),
         recorded)
 

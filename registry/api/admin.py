@@ -83,7 +83,8 @@ def add_sanction(register_number: str):
     interpreter = admin_records.record(db.session, parse_number(register_number))
     made = sanction_decisions.decide(
         db.session, current(), interpreter, kind=data["kind"], reason=data["reason"], decided_on=data["decided_on"],
-        starts_on=data["starts_on"], ends_on=data["ends_on"], now=clock.now(), ip=request.remote_addr)
+        starts_on=data["starts_on"], ends_on=data["ends_on"], serious_breach=data["serious_breach"], now=clock.now(),
+        ip=request.remote_addr)
     db.session.commit()
     decision = next(d for d in sanction_decisions.history(db.session, interpreter.id, clock.oslo_date())
                     if d.sanction.id == made.id)

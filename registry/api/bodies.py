@@ -186,5 +186,8 @@ NEW_SANCTION = Body("NewSanction", {
                       required=True, format="date", example="2027-03-01"),
     "ends_on": Prop("string", _l("The last day a suspension or exclusion holds; leave out for good. A warning has "
                                  "none."), format="date"),
+    "serious_breach": Prop("boolean", _l("An exclusion for one serious breach of good interpreting practice. Without "
+                                         "it, an exclusion needs three written warnings within five years; other "
+                                         "decisions must leave it false."), default=False),
 }, _l("A sanction under tolkeloven §§ 19-21."), {
     "kind": "warning", "reason": "Breach of confidentiality at an assignment.", "starts_on": "2027-03-01"})

@@ -87,7 +87,8 @@ def sanction(decision) -> dict:
     """A sanction_decisions.Decision: the sanction and its state today."""
     s = decision.sanction
     return {"id": s.id, "kind": s.kind, "state": decision.state, "reason": s.reason, "decided_on": day(s.decided_on),
-            "starts_on": day(s.starts_on), "ends_on": day(s.ends_on), "lifted_at": moment(s.lifted_at),
+            "starts_on": day(s.starts_on), "ends_on": day(s.ends_on), "serious_breach": s.serious_breach,
+            "lifted_at": moment(s.lifted_at),
             "created_at": moment(s.created_at)}
 
 
@@ -206,6 +207,8 @@ SCHEMAS = {
                                    "(within five years) or old; a report of a breach: report."),
         "reason": _s("string"),
         "decided_on": _s("string", format="date"), "starts_on": DATE_OR_NULL, "ends_on": DATE_OR_NULL,
+        "serious_breach": _s("boolean", description="An exclusion decided for one serious breach, not after three "
+                                                    "warnings."),
         "lifted_at": DATE_TIME_OR_NULL, "created_at": DATE_TIME,
     }),
     "InterpreterRecord": _object({

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from ..database import count_rows, keyset_page
 from ..models import Interpreter, Sanction, User
@@ -73,16 +74,38 @@ def _check_period(kind: str, decided: date, starts_on, ends_on, today: date) -> 
     return start, end
 
 
+def _check_grounds(session, interpreter: Interpreter, kind: str, serious_breach: bool, decided: date) -> None:
+    """An exclusion needs three written warnings that count on the day it is decided, or a serious breach
+    (tolkeloven § 20); the serious breach is a ground for an exclusion only."""
+    if kind != "exclusion":
+        if serious_breach:
+            raise InvalidInput(_l("Only an exclusion is decided on the ground of a serious breach."), "serious_breach")
+        return
+    if serious_breach:
+        return
+    count = sanctions.warnings_counting(session, interpreter.id, decided)
+    if not may_be_excluded(count):
+        raise InvalidInput(lazy_ngettext(
+            "An exclusion needs three written warnings within five years, or one serious breach. %(name)s has "
+            "%(num)d written warning that counts. If the breach is serious, say so.",
+            "An exclusion needs three written warnings within five years, or one serious breach. %(name)s has "
+            "%(num)d written warnings that count. If the breach is serious, say so.",
+            count, name=interpreter.name), "serious_breach")
+
+
 def decide(session, actor: User, interpreter: Interpreter, *, kind, reason, decided_on=None, starts_on=None,
-           ends_on=None, now: datetime, ip: str | None = None) -> Sanction:
+           ends_on=None, serious_breach: bool = False, now: datetime, ip: str | None = None) -> Sanction:
     """Record a sanction; a suspension or exclusion takes the interpreter out of the register at once."""
     today = oslo_date(now)
     checked = gather(kind=lambda: _check_kind(kind), reason=lambda: _check_reason(reason),
                      decided=lambda: _check_decided_on(decided_on, today))
     kind, decided = checked["kind"], checked["decided"]
     start, end = _check_period(kind, decided, starts_on, ends_on, today)
+    serious_breach = bool(serious_breach)
+    _check_grounds(session, interpreter, kind, serious_breach, decided)
     sanction = Sanction(interpreter_id=interpreter.id, kind=kind, reason=checked["reason"], decided_on=decided,
-                        starts_on=start, ends_on=end, decided_by_id=actor.id, created_at=now)
+                        starts_on=start, ends_on=end, serious_breach=serious_breach, decided_by_id=actor.id,
+                        created_at=now)
     session.add(sanction)
     session.flush()
     status_before = interpreter.status
@@ -94,7 +117,8 @@ def decide(session, actor: User, interpreter: Interpreter, *, kind, reason, deci
     audit.record(session, "sanction.recorded", actor=actor, object_type="interpreter", object_id=interpreter.id,
                  ip=ip, before={"status": status_before},
                  after={"sanction_id": sanction.id, "kind": kind, "reason": sanction.reason, "decided_on": decided,
-                        "starts_on": start, "ends_on": end, "status": interpreter.status})
+                        "starts_on": start, "ends_on": end, "serious_breach": serious_breach,
+                        "status": interpreter.status})
     if interpreter.status != status_before:
         booking.flag_unqualified(session, [interpreter.id], now, reason=f"sanction:{kind}")
     if kind in TOLD:

@@ -36,6 +36,8 @@ class Sanction(db.Model):
     decided_on: so.Mapped[date] = so.mapped_column(sa.Date)
     starts_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
     ends_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    # An exclusion decided for one serious breach, rather than after three warnings (tolkeloven).
+    serious_breach: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False, server_default=sa.false())
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     lifted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # None when the job lifted it because it ran out.

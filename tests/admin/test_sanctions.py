@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from flask_babel import force_locale
 
 from registry import paging
 from registry.domain import sanction_decisions
@@ -59,7 +60,8 @@ def test_a_suspension_or_exclusion_takes_the_interpreter_out_at_once_and_flags_c
     login(client, users.admin)
     response = client.post(f"/admin/interpreters/{number}/sanctions", data={
         "sanction-kind": kind, "sanction-reason": "Breach of confidentiality at a hospital assignment.",
-        "sanction-decided_on": "", "sanction-starts_on": "", "sanction-ends_on": ends_on})
+        "sanction-decided_on": "", "sanction-starts_on": "", "sanction-ends_on": ends_on,
+        **({"sanction-serious_breach": "y"} if kind == "exclusion" else {})})
     assert response.status_code == 303, response.text
 
     person = fresh(session).get(Interpreter, person_id)
@@ -71,6 +73,8 @@ def test_a_suspension_or_exclusion_takes_the_interpreter_out_at_once_and_flags_c
     assert coming.warn_not_qualified is True and past.warn_not_qualified is False
     [to_booker] = [m for m in messages(session, "booking_flagged") if m.recipient == users.booker.email]
     assert to_booker.params
+    if kind == "exclusion":
+        assert "Exclusion (serious breach)" in client.get(f"/admin/interpreters/{number}?lang=en").text
     [decision] = messages(session, "sanction_recorded")
     assert decision.recipient == "amina@example.no" and decision.params["decision"] == kind
     sanction = session.scalar(sa.select(Sanction))
@@ -142,6 +146,10 @@ def test_three_warnings_within_five_years_are_shown(client, session, users, logi
     ({"kind": "warning", "decided_on": "2027-03-02"}, "decided_on", "cannot be in the future"),
     ({"kind": "reprimand"}, "kind", "Choose what is recorded"),
     ({"kind": "warning", "reason": " "}, "reason", "Give the reasons"),
+    ({"kind": "exclusion"}, "serious_breach",
+     "An exclusion needs three written warnings within five years, or one serious breach. Amina Ali has 0 written "
+     "warnings that count."),
+    ({"kind": "warning", "serious_breach": "y"}, "serious_breach", "Only an exclusion is decided on the ground"),
 ])
 def test_bad_decisions_are_refused_and_nothing_changes(client, session, users, login, amina, fields, field,
                                                        message):
@@ -160,6 +168,33 @@ def test_bad_decisions_are_refused_and_nothing_changes(client, session, users, l
     session.rollback()
 
 
+def test_three_warnings_within_five_years_allow_an_exclusion_without_a_serious_breach(client, session, users, login,
+                                                                                      amina):
+    number, person_id, _, _ = amina
+
+    def decide(**fields):
+        return sanction_decisions.decide(session, session.get(User, users.admin.id),
+                                         session.get(Interpreter, person_id), reason="Decided", now=NOW, **fields)
+
+    # The first was decided on 1 March 2022: on 1 March 2027 it no longer counts.
+    for decided_on in ("2022-03-01", "2024-05-01", "2026-09-01"):
+        decide(kind="warning", decided_on=decided_on)
+    session.commit()
+    with force_locale("en"):
+        with pytest.raises(InvalidInput) as refused:
+            decide(kind="exclusion")
+        assert "Amina Ali has 2 written warnings that count" in str(refused.value.message)
+    session.rollback()
+    decide(kind="warning", decided_on="2027-02-01")
+    made = decide(kind="exclusion")
+    session.commit()
+    assert (made.kind, made.serious_breach) == ("exclusion", False)
+    assert fresh(session).get(Interpreter, person_id).status == "excluded"
+    login(client, users.admin)
+    page = client.get(f"/admin/interpreters/{number}?lang=en").text
+    assert "Exclusion" in page and "serious breach)" not in page
+
+
 def test_a_suspension_may_have_started_before_today(session, users, amina):
     number, person_id, coming_id, _ = amina
     admin, person = session.get(User, users.admin.id), session.get(Interpreter, person_id)
@@ -169,7 +204,7 @@ def test_a_suspension_may_have_started_before_today(session, users, amina):
     assert fresh(session).get(Interpreter, person_id).status == "suspended"
     # An exclusion on top of a suspension: the stronger holds.
     sanction_decisions.decide(session, session.get(User, users.admin.id), session.get(Interpreter, person_id),
-                              kind="exclusion", reason="Decided", now=NOW)
+                              kind="exclusion", reason="Decided", serious_breach=True, now=NOW)
     session.commit()
     assert fresh(session).get(Interpreter, person_id).status == "excluded"
 

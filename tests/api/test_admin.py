@@ -116,8 +116,8 @@ def test_a_suspension_unlists_the_interpreter_and_flags_their_bookings(api, sess
     assert record["status"] == "suspended" and [s["kind"] for s in record["sanctions"]] == ["suspension"]
     # An exclusion is stronger; a warning changes nothing.
     api.post(f"/admin/interpreters/{world.amina}/sanctions",
-             {"kind": "exclusion", "reason": "Decided.", "starts_on": "2027-03-01", "ends_on": "2028-02-29"},
-             as_="admin")
+             {"kind": "exclusion", "reason": "Decided.", "starts_on": "2027-03-01", "ends_on": "2028-02-29",
+              "serious_breach": True}, as_="admin")
     api.post(f"/admin/interpreters/{world.amina}/sanctions",
              {"kind": "warning", "reason": "Also late.", "starts_on": "2027-03-01"}, as_="admin")
     record = api.get(f"/admin/interpreters/{world.amina}", as_="admin").get_json()
@@ -140,7 +140,13 @@ def test_sanction_refusals(api, world):
                         ({"kind": "warning", "reason": "x", "decided_on": "2027-04-01", "starts_on": "2027-03-01"},
                          "decided_on"),
                         ({"kind": "report", "reason": "x", "starts_on": "2027-03-01"}, "kind"),
-                        ({"kind": "warning", "reason": "", "starts_on": "2027-03-01"}, "reason")):
+                        ({"kind": "warning", "reason": "", "starts_on": "2027-03-01"}, "reason"),
+                        # An exclusion needs three warnings that count, or a serious breach; nothing else has one.
+                        ({"kind": "exclusion", "reason": "x", "starts_on": "2027-03-01"}, "serious_breach"),
+                        ({"kind": "exclusion", "reason": "x", "starts_on": "2027-03-01", "serious_breach": "yes"},
+                         "serious_breach"),
+                        ({"kind": "suspension", "reason": "x", "starts_on": "2027-03-01", "serious_breach": True},
+                         "serious_breach")):
         problem = problem_of(api.post(path, body, as_="admin"), 422)
         assert [e["field"] for e in problem["errors"]] == [field], body
     assert api.get(f"/register/{world.omar}").status_code == 200

@@ -75,7 +75,7 @@ def test_the_status_before_the_sanction_comes_back_when_it_ends(app, session, ow
         sanction_decisions.decide(session, admin, person, kind="suspension", reason="Saken pågår",
                                   ends_on="2027-03-31", now=decided)
         sanction_decisions.decide(session, admin, person, kind="exclusion", reason="Alvorlig brudd",
-                                  ends_on="2027-02-28", now=decided)
+                                  ends_on="2027-02-28", serious_breach=True, now=decided)
         session.commit()
     assert status(session, person) == "excluded"
     run_direct(app, session, "end-sanctions", oslo(date(2027, 3, 1), 1, 20))
