@@ -2,10 +2,13 @@
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from types import SimpleNamespace
+
+import pyotp
 
 from registry.database import listening
 from registry.domain import qualification
@@ -127,3 +130,22 @@ def walk_pages(client, session, url: str, items: str) -> list[SimpleNamespace]:
         found = NEXT_PAGE.search(html)
         url = found.group(1).replace("&amp;", "&") if found else None
     return pages
+
+
+_TOTP_STEPS: dict[str, int] = {}
+
+
+def totp_code(secret: str) -> str:
+    """A two-factor code the app has not seen for this secret. Each code logs in once (RFC 6238, section 5.2), so a
+    second login within a step takes the next step's code, which the app accepts as clock drift; a third waits for
+    a new step. Only now's step and the next are taken: the server reads its clock a moment later, and both stay in
+    its window even if a step begins in between."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        now = time.time()
+        current = totp.timecode(now)
+        step = max(current, _TOTP_STEPS.get(secret, current - 1) + 1)
+        if step <= current + 1:
+            _TOTP_STEPS[secret] = step
+            return totp.generate_otp(step)
+        time.sleep(totp.interval - now % totp.interval + 0.05)

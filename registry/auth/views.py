@@ -102,7 +102,7 @@ def login_code():
     if not form.validate_on_submit():
         return render_template("auth/code.html", form=form), 422 if form.is_submitted() else 200
     now = clock.now()
-    if accounts.check_totp(user.totp_secret, form.code.data, now) or accounts.use_recovery_code(
+    if accounts.use_totp(db.session, user, form.code.data, now) or accounts.use_recovery_code(
             db.session, user, form.code.data, now):
         session.pop(PENDING, None)
         finish_login(user)
@@ -255,10 +255,12 @@ def two_factor_setup():
     recent = reauthenticated_recently()
     if form.validate_on_submit():
         if _require_recent_password(form):
-            if accounts.check_totp(secret, form.code.data, clock.now()):
+            step = accounts.totp_step(secret, form.code.data, clock.now())
+            if step is not None:
                 with writing():
                     current_user.totp_secret = secret
                     current_user.totp_enabled = True
+                    current_user.totp_last_step = step  # the code that turned it on does not also log in
                     codes = accounts.new_recovery_codes(db.session, current_user)
                     audit.record(db.session, "two_factor.enabled", actor=current_user, object_type="user",
                                  object_id=current_user.id, ip=request.remote_addr)

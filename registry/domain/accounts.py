@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -238,9 +239,31 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Tolkeregisteret")
 
 
-def check_totp(secret: str | None, code: str, now: datetime) -> bool:
+def totp_step(secret: str | None, code: str, now: datetime) -> int | None:
+    """The 30-second step whose code this is: now's, or one either side for a phone's clock drift; None if none."""
     code = (code or "").replace(" ", "")
-    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    if not secret or not (code.isascii() and code.isdigit()):  # "²" is a digit to Python, and no code
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    return next((step for step in (current - 1, current, current + 1)
+                 if hmac.compare_digest(code, totp.generate_otp(step))), None)
+
+
+def use_totp(session, user: User, code: str, now: datetime) -> bool:
+    """The user's code, accepted once: a code already used, or an older one, is refused (RFC 6238, section 5.2), so
+    one seen over a shoulder cannot log in again. One UPDATE decides, so two logins racing with one code cannot
+    both win."""
+    step = totp_step(user.totp_secret, code, now)
+    if step is None:
+        return False
+    used = session.execute(sa.update(User).where(
+        User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if used.rowcount != 1:
+        return False
+    so.attributes.set_committed_value(user, "totp_last_step", step)
+    return True
 
 
 def new_recovery_codes(session, user: User, count: int = 10) -> list[str]:

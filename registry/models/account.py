@@ -63,6 +63,8 @@ class User(db.Model):
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     totp_enabled: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    # The 30-second step of the last two-factor code used: each code logs in once (RFC 6238, section 5.2).
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Bumped to rotate the private calendar feed address (the address is signed, nothing secret is stored).

@@ -192,11 +192,30 @@ def test_a_revoked_token_or_a_deactivated_owner_stops_working(session, agency):
 def test_totp_codes(session):
     secret = accounts.new_totp_secret()
     totp = pyotp.TOTP(secret)
-    assert accounts.check_totp(secret, totp.at(NOW), NOW)
-    assert accounts.check_totp(secret, totp.at(NOW - timedelta(seconds=30)), NOW)  # one step of clock drift
-    assert not accounts.check_totp(secret, totp.at(NOW - timedelta(minutes=5)), NOW)
-    assert not accounts.check_totp(secret, "abcdef", NOW)
-    assert not accounts.check_totp(None, totp.at(NOW), NOW)
+    step = totp.timecode(NOW)
+    assert accounts.totp_step(secret, totp.at(NOW), NOW) == step
+    assert accounts.totp_step(secret, totp.at(NOW - timedelta(seconds=30)), NOW) == step - 1  # clock drift
+    assert accounts.totp_step(secret, totp.at(NOW + timedelta(seconds=30)), NOW) == step + 1
+    assert accounts.totp_step(secret, totp.at(NOW - timedelta(minutes=5)), NOW) is None
+    assert accounts.totp_step(secret, "abcdef", NOW) is None
+    assert accounts.totp_step(secret, "²" * 6, NOW) is None  # digits to Python, not a code
+    assert accounts.totp_step(None, totp.at(NOW), NOW) is None
+
+
+def test_a_totp_code_is_accepted_once_and_never_an_older_one(session, agency):
+    """RFC 6238, section 5.2: a code seen over a shoulder must not log in again while it is still shown."""
+    admin = accounts.create_user(session, "admin@imdi.example", "Ada", "registry_admin")
+    admin.totp_secret, admin.totp_enabled = accounts.new_totp_secret(), True
+    session.commit()
+    totp = pyotp.TOTP(admin.totp_secret)
+    assert accounts.use_totp(session, admin, totp.at(NOW), NOW)
+    session.commit()
+    assert not accounts.use_totp(session, admin, totp.at(NOW), NOW + timedelta(seconds=20))  # the same code
+    assert not accounts.use_totp(session, admin, totp.at(NOW - timedelta(seconds=30)), NOW)  # an older one
+    assert accounts.use_totp(session, admin, totp.at(NOW + timedelta(seconds=30)), NOW + timedelta(seconds=30))
+    session.commit()
+    session.expire_all()
+    assert session.get(User, admin.id).totp_last_step == totp.timecode(NOW) + 1
 
 
 def test_recovery_codes_work_once_and_new_ones_replace_old(session, agency):

@@ -16,7 +16,7 @@ import pytest
 
 from registry.domain import accounts
 from registry.extensions import limiter
-from tests.helpers import interpreter
+from tests.helpers import interpreter, totp_code
 
 PASSWORD = "correct horse battery staple"
 ORGNR_A = "990993122"
@@ -92,7 +92,7 @@ def log_in(client, who: Person, password: str | None = None):
     response = client.post("/login", data={"email": who.email, "password": password or who.password})
     if who.totp_secret:
         assert response.status_code == 302 and "/login/code" in response.location, response.text
-        response = client.post("/login/code", data={"code": pyotp.TOTP(who.totp_secret).now()})
+        response = client.post("/login/code", data={"code": totp_code(who.totp_secret)})
     assert response.status_code == 302, response.text
     return response
 

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher, profiles
 
 from registry.domain import accounts
 from registry.models import AuditEntry, OneTimeToken, OutboxMessage, User, UserSession
-from tests.helpers import PASSWORD, user
+from tests.helpers import PASSWORD, totp_code, user
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_registry_admin_must_set_up_two_factor(client, session, no_csrf):
         secret = s["totp_setup"]
     bad = client.post("/account/two-factor", data={"code": "000000"})
     assert bad.status_code == 422
-    good = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
+    good = client.post("/account/two-factor", data={"code": totp_code(secret)})
     assert good.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", good.text)
     assert len(codes) == 10
@@ -132,15 +132,28 @@ def test_registry_admin_must_set_up_two_factor(client, session, no_csrf):
     client.post("/logout")
     log_in(client, "admin@imdi.example")
     assert client.post("/login/code", data={"code": codes[0]}).status_code == 401  # used once already
-    assert client.post("/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    assert client.post("/login/code", data={"code": totp_code(secret)}).status_code == 302
 
 
 def test_registry_admin_cannot_turn_two_factor_off(client, session, no_csrf):
     secret = pyotp.random_base32()
     user(session, "admin@imdi.example", role="registry_admin", totp_secret=secret, totp_enabled=True)
     log_in(client, "admin@imdi.example")
-    client.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
+    client.post("/login/code", data={"code": totp_code(secret)})
     assert client.post("/account/two-factor/disable", data={"current": PASSWORD}).status_code == 403
+
+
+def test_a_two_factor_code_logs_in_once(client, session, no_csrf):
+    """A code seen over a shoulder, with the password, could log in again while the app still showed it."""
+    secret = pyotp.random_base32()
+    user(session, "admin@imdi.example", role="registry_admin", totp_secret=secret, totp_enabled=True)
+    code = totp_code(secret)
+    log_in(client, "admin@imdi.example")
+    assert client.post("/login/code", data={"code": code}).status_code == 302
+    client.post("/logout")
+    log_in(client, "admin@imdi.example")
+    assert client.post("/login/code", data={"code": code}).status_code == 401
+    assert client.post("/login/code", data={"code": totp_code(secret)}).status_code == 302  # the next one
 
 
 def test_codes_at_the_second_step_are_limited_per_account(app, client, session, no_csrf):
@@ -162,7 +175,7 @@ def test_codes_at_the_second_step_are_limited_per_account(app, client, session, 
     user(session, "admin2@imdi.example", role="registry_admin", totp_secret=other_secret, totp_enabled=True)
     other = app.test_client()
     assert log_in(other, "admin2@imdi.example").location.startswith("/login/code")
-    assert other.post("/login/code", data={"code": pyotp.TOTP(other_secret).now()}).status_code == 302
+    assert other.post("/login/code", data={"code": totp_code(other_secret)}).status_code == 302
 
 
 def test_login_is_rate_limited_per_account(client, session, no_csrf):
