@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from ..database import among, batches, expire_loaded, json_object, keyset_page, no_index
@@ -453,7 +454,7 @@ def create_series(session, booker: User, register_number: int, d: Details, every
 
 def _series_refused(start: datetime, error: DomainError) -> Conflict:
     return Conflict(_l("The series was not booked: %(date)s cannot be booked (%(reason)s). Nothing was booked.",
-                       date=local(start).strftime("%d.%m.%Y"), reason=error.message), error.field)
+                       date=format_date(local(start).date(), "medium"), reason=error.message), error.field)
 
 
 # Answering and changing -----------------------------------------------------------------------------

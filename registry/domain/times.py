@@ -7,6 +7,8 @@ and is ambiguous: the caller must say which (`fold` 0 = the first, summer time; 
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from babel.dates import format_datetime
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .clock import OSLO
@@ -15,6 +17,12 @@ from .errors import InvalidInput
 
 class AmbiguousTime(InvalidInput):
     """The local time happens twice; ask which one."""
+
+
+def wall_clock(naive: datetime) -> str:
+    """A wall-clock time in Norway as the reader writes it (Babel's short form), also one that names no moment:
+    shown as it reads, never converted (Babel takes a naive time as UTC and, given no zone, leaves it so)."""
+    return format_datetime(naive.replace(tzinfo=None), "short", locale=get_locale() or "nb")
 
 
 def is_ambiguous(local: datetime) -> bool:
@@ -34,12 +42,12 @@ def to_utc(naive: datetime, field: str, fold: int | None = None) -> datetime:
     naive = naive.replace(tzinfo=None, fold=0)
     if not _exists(naive):
         raise InvalidInput(_l("%(time)s does not exist in Norway: the clocks go forward an hour that night. "
-                              "Choose a time after 03:00.", time=naive.strftime("%d.%m.%Y %H:%M")), field)
+                              "Choose a time after 03:00.", time=wall_clock(naive)), field)
     if is_ambiguous(naive):
         if fold not in (0, 1):
             raise AmbiguousTime(_l("%(time)s happens twice in Norway: the clocks go back an hour that night. "
                                    "Say whether you mean summer time (the first) or winter time (the second).",
-                                   time=naive.strftime("%d.%m.%Y %H:%M")), field)
+                                   time=wall_clock(naive)), field)
         return naive.replace(tzinfo=OSLO, fold=fold).astimezone(UTC)
     return naive.replace(tzinfo=OSLO).astimezone(UTC)
 

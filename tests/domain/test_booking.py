@@ -235,6 +235,20 @@ def test_nonexistent_and_ambiguous_local_times():
     assert second - first == timedelta(hours=1)
 
 
+@pytest.mark.parametrize("language, skipped, twice", [
+    ("en", "3/28/27, 2:30\u202fAM", "10/31/27, 2:30\u202fAM"),
+    ("nb", "28.03.2027, 02:30", "31.10.2027, 02:30"),
+])
+def test_a_refused_local_time_is_written_as_the_reader_writes_times(app, language, skipped, twice):
+    with app.app_context(), force_locale(language):
+        with pytest.raises(InvalidInput) as refused:
+            to_utc(datetime(2027, 3, 28, 2, 30), "start")
+        assert str(refused.value.message).startswith(f"{skipped} ")
+        with pytest.raises(AmbiguousTime) as refused:
+            to_utc(datetime(2027, 10, 31, 2, 30), "start")
+        assert str(refused.value.message).startswith(f"{twice} ")
+
+
 def test_accept_and_decline(session, world):
     first = b.request_direct(session, world["booker"], world["amina"].register_number, details(), NOW, RULES)
     second = b.request_direct(session, world["booker"], world["amina"].register_number,
@@ -495,7 +509,7 @@ def test_a_series_is_chosen_date_by_date_then_booked(session, world):
     session.commit()
     with pytest.raises(Conflict) as refused:
         b.choose_series(session, world["booker"], number, start, 7, 4, NOW, RULES)
-    assert "02.03.2027" in str(refused.value.message) and refused.value.field == "modality"  # the first date's reason
+    assert "2. mars 2027" in str(refused.value.message) and refused.value.field == "modality"  # the first date's reason
     assert not session.new and session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
     world["amina"].offers_video = True
     session.commit()
