@@ -91,6 +91,7 @@ class Defaults:
     # Retention of personal data (purge-personal-data), in days.
     RETENTION_BOOKING_TEXT_DAYS = 365
     RETENTION_REJECTED_EVIDENCE_DAYS = 180
+    RETENTION_REJECTED_APPLICANT_DAYS = 180
     RETENTION_SESSION_DAYS = 90
     RETENTION_SENT_MAIL_DAYS = 90
 

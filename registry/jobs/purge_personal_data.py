@@ -6,6 +6,9 @@ made anonymous:
   and dispute reasons); the booking itself stays for statistics and invoicing;
 - evidence files of rejected credentials and of rejected applications are deleted (after the commit,
   so a failed run deletes no file whose reference is still stored), and the application's message;
+- an applicant rejected long ago who never joined (still inactive, no login) loses their name, contact
+  details, municipality and birth date; the register number (never given again), the application with its
+  decision and the rejected credentials stay, as the record of what was decided;
 - ended and long-idle login sessions (with their IP addresses) are deleted;
 - sent mail keeps its event key (so the event is never sent again) but loses its recipient and contents, and
   so does mail that could not be delivered, the same time after it was queued (the administrators have long
@@ -21,9 +24,12 @@ import sqlalchemy as sa
 
 from ..database import chunks
 from ..domain import audit, evidence
-from ..models import Application, Booking, Credential, JobRun, OutboxMessage, UserSession
+from ..domain.register import name_key
+from ..models import Application, Booking, Credential, Interpreter, JobRun, OutboxMessage, User, UserSession
 from .context import Context
 
+# What an anonymised applicant is called: no word in any one language.
+ANONYMOUS = "–"
 BOOKING_TEXT = ("description", "address", "meeting_url", "reference", "contact_name", "contact_phone",
                 "cancel_reason", "dispute_reason")
 
@@ -32,6 +38,7 @@ def run(ctx: Context) -> dict[str, int]:
     counts = {
         "booking_texts": _booking_texts(ctx),
         "evidence_files": _evidence(ctx),
+        "rejected_applicants": _rejected_applicants(ctx),
         "sessions": _sessions(ctx),
         "sent_mail": _sent_mail(ctx),
         "job_runs": _job_runs(ctx),
@@ -80,6 +87,21 @@ def _evidence(ctx: Context) -> int:
         directory = ctx.config["EVIDENCE_DIR"]
         ctx.after_commit.append(lambda: evidence.discard(directory, refs))
     return len(refs)
+
+
+def _rejected_applicants(ctx: Context) -> int:
+    cutoff = _cutoff(ctx, "RETENTION_REJECTED_APPLICANT_DAYS")
+    rejected = sa.select(Application.interpreter_id).where(Application.state == "rejected",
+                                                           Application.decided_at < cutoff)
+    has_login = sa.select(User.id).where(User.interpreter_id == Interpreter.id).exists()
+    return ctx.session.execute(
+        sa.update(Interpreter)
+        .where(Interpreter.id.in_(rejected), Interpreter.status == "inactive", ~has_login,
+               sa.or_(Interpreter.name != ANONYMOUS, Interpreter.email.is_not(None), Interpreter.phone.is_not(None),
+                      Interpreter.birth_date.is_not(None), Interpreter.municipality_number.is_not(None)))
+        .values(name=ANONYMOUS, name_key=name_key(ANONYMOUS), email=None, phone=None, birth_date=None,
+                municipality_number=None, publish_contact=False)
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def _sessions(ctx: Context) -> int:

@@ -106,6 +106,7 @@ COUNT_LABELS = {
     "booking_texts": _l("Bookings made anonymous"),
     "evidence_files": _l("Evidence files deleted"),
     "sessions": _l("Login sessions deleted"),
+    "rejected_applicants": _l("Rejected applicants made anonymous"),
     "sent_mail": _l("Sent and undeliverable emails made anonymous"),
     "job_runs": _l("Old run records deleted"),
 }

@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from registry.models import Application, AuditEntry, Booking, Credential, JobRun, OutboxMessage, UserSession
+from registry.models import (
+    Application,
+    AuditEntry,
+    Booking,
+    Credential,
+    Interpreter,
+    JobRun,
+    OutboxMessage,
+    UserSession,
+)
 from tests.helpers import interpreter, user
 from tests.jobs.conftest import make_booking, run_direct
 
@@ -71,6 +80,31 @@ def test_evidence_of_rejected_applications_and_credentials_is_deleted(app, sessi
     assert session.scalars(sa.select(Credential.evidence_ref).order_by(Credential.id)).all() == [None, None] + refs[2:]
     assert session.scalar(sa.select(Application.message)) is None
     assert run_direct(app, session, "purge-personal-data", NOW + timedelta(days=1))["evidence_files"] == 0
+
+
+def test_an_applicant_rejected_long_ago_who_never_joined_is_made_anonymous(app, session):
+    """The decision stays; who the person was does not, once the time to appeal and apply again is long past."""
+    def applicant(name, email, decided_days_ago, status="inactive"):
+        person = interpreter(session, name, email=email, status=status, municipality_number="0301",
+                             birth_date=date(1990, 5, 17))
+        session.add(Application(interpreter_id=person.id, state="rejected", decided_at=NOW - timedelta(
+            days=decided_days_ago), decision_reason="Kurset er ikke godkjent."))
+        session.commit()
+        return person.id, person.register_number
+
+    old, old_number = applicant("Søker Gammel", "gammel@example.no", 181)
+    recent, _ = applicant("Søker Ny", "ny@example.no", 179)
+    joined_later, _ = applicant("Søker Aktiv", "aktiv@example.no", 400, status="active")
+    assert run_direct(app, session, "purge-personal-data", NOW)["rejected_applicants"] == 1
+    session.rollback()
+    gone = session.get(Interpreter, old)
+    assert (gone.name, gone.email, gone.phone, gone.birth_date, gone.municipality_number) == ("–", None, None, None,
+                                                                                               None)
+    assert gone.register_number == old_number and gone.status == "inactive"
+    assert session.scalar(sa.select(Application.decision_reason).where(Application.interpreter_id == old))
+    assert session.get(Interpreter, recent).email == "ny@example.no"
+    assert session.get(Interpreter, joined_later).name == "Søker Aktiv"
+    assert run_direct(app, session, "purge-personal-data", NOW + timedelta(hours=1))["rejected_applicants"] == 0
 
 
 def test_ended_sessions_sent_mail_and_old_run_records_go(app, session):
