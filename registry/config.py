@@ -36,6 +36,7 @@ class Defaults:
     LOGIN_RATE_LIMIT_PER_ADDRESS = "20 per minute; 200 per hour"
     RATELIMIT_STORAGE_URI = "process-memory://"
     APPLY_RATE_LIMIT = "10 per hour"
+    REPORT_RATE_LIMIT = "5 per hour"
     INVITATION_VALID_DAYS = 7
     PASSWORD_RESET_VALID_MINUTES = 60
     # Evidence uploads: stored outside static/, at most this size.

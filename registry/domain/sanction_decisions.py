@@ -20,10 +20,10 @@ from flask_babel import lazy_ngettext
 from ..database import count_rows, keyset_page
 from ..models import Interpreter, Sanction, User
 from ..models.sanction import RESTRICTING, SANCTION_KINDS
-from . import audit, booking, notifications, sanctions
+from . import audit, booking, notifications, register, sanctions
 from .clock import oslo_date
 from .errors import Conflict, InvalidInput, NotFound
-from .profile import gather, parse_date
+from .profile import check_contact_email, gather, parse_date
 
 REASON_MAX = 4000
 # Three written warnings that still count allow an exclusion (tolkeloven § 20).
@@ -38,14 +38,19 @@ def _check_kind(value) -> str:
     return value
 
 
+def _required_text(value, field: str, missing) -> str:
+    """A sanction's reasons, or a report's account of what happened: some text, at most REASON_MAX characters."""
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidInput(missing, field)
+    if len(text) > REASON_MAX:
+        raise InvalidInput(_l("Write at most %(n)s characters (now %(count)s).", n=REASON_MAX, count=len(text)),
+                           field)
+    return text
+
+
 def _check_reason(value) -> str:
-    reason = str(value or "").strip()
-    if not reason:
-        raise InvalidInput(_l("Give the reasons for the decision."), "reason")
-    if len(reason) > REASON_MAX:
-        raise InvalidInput(_l("Write at most %(n)s characters (now %(count)s).", n=REASON_MAX, count=len(reason)),
-                           "reason")
-    return reason
+    return _required_text(value, "reason", _l("Give the reasons for the decision."))
 
 
 def _check_decided_on(value, today: date) -> date:
@@ -123,6 +128,49 @@ def decide(session, actor: User, interpreter: Interpreter, *, kind, reason, deci
         booking.flag_unqualified(session, [interpreter.id], now, reason=f"sanction:{kind}")
     if kind in TOLD:
         _tell(session, interpreter, sanction)
+    return sanction
+
+
+REPORTER_NAME_MAX = 200
+
+
+def _check_reported_number(session, value) -> Interpreter:
+    number = register.as_register_number(str(value or "").strip())
+    if number is None:
+        raise InvalidInput(register.NOT_A_NUMBER, "register_number")
+    interpreter = register.by_number(session, number)
+    if interpreter is None:
+        raise InvalidInput(_l("No interpreter has the register number %(number)s. It is on the interpreter's card.",
+                              number=number), "register_number")
+    return interpreter
+
+
+def _check_reporter_name(value) -> str | None:
+    name = " ".join(str(value or "").split())
+    if len(name) > REPORTER_NAME_MAX:
+        raise InvalidInput(_l("Write at most %(n)s characters (now %(count)s).", n=REPORTER_NAME_MAX,
+                              count=len(name)), "reporter_name")
+    return name or None
+
+
+def receive_report(session, *, register_number, what_happened, reporter_name=None, reporter_email=None,
+                   now: datetime, ip: str | None = None) -> Sanction:
+    """Anyone may report a breach of good interpreting practice (tolkeloven § 19): the report is recorded as one,
+    decided by no one, for a registry administrator to look into. The interpreter is not told: a report is looked
+    into first. Who reported, if they say, is written under the report, so an administrator can ask them more."""
+    checked = gather(interpreter=lambda: _check_reported_number(session, register_number),
+                     text=lambda: _required_text(what_happened, "what_happened", _l("Say what happened.")),
+                     name=lambda: _check_reporter_name(reporter_name),
+                     email=lambda: check_contact_email(reporter_email, "reporter_email"))
+    signed = ", ".join(part for part in (checked["name"], checked["email"]) if part)
+    reason = checked["text"] + (f"\n\n— {signed}" if signed else "")
+    interpreter = checked["interpreter"]
+    sanction = Sanction(interpreter_id=interpreter.id, kind="report", reason=reason, decided_on=oslo_date(now),
+                        created_at=now)
+    session.add(sanction)
+    session.flush()
+    audit.record(session, "sanction.reported", actor_label="public", object_type="interpreter",
+                 object_id=interpreter.id, ip=ip, after={"sanction_id": sanction.id, "kind": "report"})
     return sanction
 
 

@@ -1,21 +1,24 @@
-"""The public register: front page, search, profile, card and verification. No login."""
+"""The public register: front page, search, profile, card, verification, and reporting a breach. No login."""
 
 import io
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from .. import paging
 from ..access import public
-from ..domain import register
-from ..domain.clock import oslo_date
+from ..database import discard
+from ..domain import register, sanction_decisions
+from ..domain.clock import now, oslo_date
 from ..domain.errors import InvalidInput
 from ..domain.languages import LANGUAGE_CODES, language_choices
 from ..domain.places import county_choices
-from ..extensions import db
+from ..extensions import db, limiter
 from ..i18n import current_language
+from ..interpreter.forms import show_errors
 from ..models.interpreter import CATEGORIES, GENDERS, MODALITIES
+from . import forms
 
 bp = Blueprint("register", __name__)
 
@@ -106,3 +109,43 @@ def verify(register_number: int):
         register.check_language(db.session, language)
     result = register.verify(db.session, register_number, oslo_date())
     return render_template("register/verify.html", result=result, language=language)
+
+
+# Reporting a breach of good interpreting practice (tolkeloven § 19) ----------------------------------
+
+REPORTED = "breach_reported"
+
+
+def _report_rate_limit() -> str:
+    return current_app.config["REPORT_RATE_LIMIT"]
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@public
+@limiter.limit(_report_rate_limit, methods=["POST"])
+def report():
+    form = forms.ReportForm()
+    if request.method == "GET" and request.args.get("number"):
+        form.register_number.data = request.args["number"][:12]
+    if not form.validate_on_submit():
+        return render_template("register/report.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        sanction_decisions.receive_report(
+            db.session, register_number=form.register_number.data, what_happened=form.what_happened.data,
+            reporter_name=form.reporter_name.data, reporter_email=form.reporter_email.data, now=now(),
+            ip=request.remote_addr)
+    except InvalidInput as error:
+        discard(db.session())
+        show_errors(form, error)
+        return render_template("register/report.html", form=form), 422
+    db.session.commit()
+    session[REPORTED] = True
+    return redirect(url_for("register.report_received"), 303)
+
+
+@bp.get("/report/received")
+@public
+def report_received():
+    if not session.pop(REPORTED, False):
+        return redirect(url_for("register.report"))
+    return render_template("register/report_received.html")

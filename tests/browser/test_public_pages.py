@@ -34,6 +34,7 @@ PUBLIC_PAGES = [
     ("verify-language", "/verify/{n}?language=ar", 200),
     ("verify-other-language", "/verify/{n}?language={other}", 200),
     ("verify-not-qualified", "/verify/{suspended}", 200),
+    ("report", "/report?number={n}", 200),
     ("not-found", "/register/999999", 404),
     ("bad-search", "/register?language=zz", 400),
     ("bad-verify", "/verify?number=abc", 400),
