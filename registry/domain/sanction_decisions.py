@@ -156,8 +156,9 @@ def _check_reporter_name(value) -> str | None:
 def receive_report(session, *, register_number, what_happened, reporter_name=None, reporter_email=None,
                    now: datetime, ip: str | None = None) -> Sanction:
     """Anyone may report a breach of good interpreting practice (tolkeloven § 19): the report is recorded as one,
-    decided by no one, for a registry administrator to look into. The interpreter is not told: a report is looked
-    into first. Who reported, if they say, is written under the report, so an administrator can ask them more."""
+    decided by no one, and the registry administrators are told it came. The interpreter is not told: a report is
+    looked into first. Who reported, if they say, is written under the report, so an administrator can ask them
+    more."""
     checked = gather(interpreter=lambda: _check_reported_number(session, register_number),
                      text=lambda: _required_text(what_happened, "what_happened", _l("Say what happened.")),
                      name=lambda: _check_reporter_name(reporter_name),
@@ -171,7 +172,19 @@ def receive_report(session, *, register_number, what_happened, reporter_name=Non
     session.flush()
     audit.record(session, "sanction.reported", actor_label="public", object_type="interpreter",
                  object_id=interpreter.id, ip=ip, after={"sanction_id": sanction.id, "kind": "report"})
+    _tell_registry_admins(session, interpreter, sanction)
     return sanction
+
+
+def _tell_registry_admins(session, interpreter: Interpreter, sanction: Sanction) -> None:
+    """Each active registry administrator is told a report came in, in their language, so none waits unseen in
+    the console. The text stays in the console: mail is not where it belongs."""
+    admins = session.execute(sa.select(User.id, User.email, User.name, User.locale).where(
+        User.role == "registry_admin", User.active.is_(True)).order_by(User.id)).all()
+    for admin in admins:
+        notifications.enqueue(session, "breach_reported", admin.email, event_key=f"breach_reported:{sanction.id}:"
+                              f"{admin.id}", locale=admin.locale, user_id=admin.id, name=admin.name,
+                              interpreter=interpreter.name, register_number=interpreter.register_number)
 
 
 def set_last_day(session, actor: User, interpreter: Interpreter, sanction_id: int, ends_on, now: datetime,

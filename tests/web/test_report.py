@@ -4,6 +4,7 @@ report a registry administrator looks into, and nothing for the interpreter unti
 import pytest
 import sqlalchemy as sa
 
+from registry.domain import notifications
 from registry.models import AuditEntry, OutboxMessage, Sanction
 from tests.helpers import interpreter, user
 
@@ -29,6 +30,9 @@ def report(client, number, text="She told the family what the patient had said t
 
 def test_a_report_is_recorded_for_an_administrator_and_the_reporter_thanked(web, session, amina):
     person_id, number = amina
+    user(session, "admin@imdi.example", role="registry_admin", locale="nn")
+    user(session, "gone@imdi.example", role="registry_admin", active=False)
+    session.commit()
     client = web.test_client()
     page = client.get(f"/register/{number}?lang=en").text
     assert f'href="/report?number={number}"' in page
@@ -47,7 +51,13 @@ def test_a_report_is_recorded_for_an_administrator_and_the_reporter_thanked(web,
     entry = session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "sanction.reported"))
     assert (entry.actor_label, entry.object_id, entry.after["sanction_id"]) == ("public", str(person_id), made.id)
     assert "patient" not in str(entry.after)  # the report's text stays with the report
-    assert session.scalars(sa.select(OutboxMessage)).all() == []  # looked into first: the interpreter is not told
+    # The administrators are told a report came; the interpreter is not (it is looked into first).
+    (told,) = session.scalars(sa.select(OutboxMessage)).all()
+    assert (told.kind, told.recipient, told.locale) == ("breach_reported", "admin@imdi.example", "nn")
+    with web.app_context():
+        subject, body = notifications.render(told)
+    assert subject == "Brot på god tolkeskikk er meldt"
+    assert f"Amina Ali (registernummer {number})" in body and "patient" not in body
 
 
 def test_a_report_may_be_anonymous(web, session, amina):
