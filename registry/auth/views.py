@@ -255,16 +255,12 @@ def two_factor_setup():
     recent = reauthenticated_recently()
     if form.validate_on_submit():
         if _require_recent_password(form):
-            step = accounts.totp_step(secret, form.code.data, clock.now())
-            if step is not None:
-                with writing():
-                    current_user.totp_secret = secret
-                    current_user.totp_enabled = True
-                    current_user.totp_last_step = step  # the code that turned it on does not also log in
-                    codes = accounts.new_recovery_codes(db.session, current_user)
-                    audit.record(db.session, "two_factor.enabled", actor=current_user, object_type="user",
-                                 object_id=current_user.id, ip=request.remote_addr)
+            with writing():
+                codes = accounts.enable_two_factor(db.session, current_user, secret, form.code.data, clock.now(),
+                                                   ip=request.remote_addr)
+                if codes is not None:
                     db.session.commit()
+            if codes is not None:
                 session.pop("totp_setup", None)
                 return render_template("auth/recovery_codes.html", codes=codes)
             form.code.errors = [_("The code is not right. Check the time on your phone and try the newest code.")]
@@ -293,11 +289,7 @@ def two_factor_disable():
     if not form.validate_on_submit() or not _require_recent_password(form):
         flash(_("Enter your current password to turn off two-factor login."), "error")
         return redirect(url_for("auth.two_factor_setup"))
-    current_user.totp_enabled = False
-    current_user.totp_secret = None
-    accounts.new_recovery_codes(db.session, current_user, count=0)
-    audit.record(db.session, "two_factor.disabled", actor=current_user, object_type="user", object_id=current_user.id,
-                 ip=request.remote_addr)
+    accounts.disable_two_factor(db.session, current_user, ip=request.remote_addr)
     db.session.commit()
     flash(_("Two-factor login is off."), "success")
     return redirect(url_for("auth.account"))

@@ -16,6 +16,7 @@ from stdnum.no import orgnr as orgnr_check
 
 from ..models import Agency, ApiToken, Interpreter, OneTimeToken, RecoveryCode, User, UserSession
 from ..models.account import ROLES, SECTORS
+from . import audit
 from .errors import Conflict, InvalidInput, NotFound
 from .register import name_key
 
@@ -264,6 +265,27 @@ def use_totp(session, user: User, code: str, now: datetime) -> bool:
         return False
     so.attributes.set_committed_value(user, "totp_last_step", step)
     return True
+
+
+def enable_two_factor(session, user: User, secret: str, code: str, now: datetime,
+                      ip: str | None = None) -> list[str] | None:
+    """Turn two-factor login on with the secret the user's app now holds, proven by one of its codes: the new
+    recovery codes, or None when the code is not right. That code counts as used (use_totp), so it does not
+    also log in."""
+    step = totp_step(secret, code, now)
+    if step is None:
+        return None
+    user.totp_secret, user.totp_enabled, user.totp_last_step = secret, True, step
+    codes = new_recovery_codes(session, user)
+    audit.record(session, "two_factor.enabled", actor=user, object_type="user", object_id=user.id, ip=ip)
+    return codes
+
+
+def disable_two_factor(session, user: User, ip: str | None = None) -> None:
+    """Turn two-factor login off: the secret and the recovery codes go."""
+    user.totp_enabled, user.totp_secret, user.totp_last_step = False, None, None
+    new_recovery_codes(session, user, count=0)
+    audit.record(session, "two_factor.disabled", actor=user, object_type="user", object_id=user.id, ip=ip)
 
 
 def new_recovery_codes(session, user: User, count: int = 10) -> list[str]:

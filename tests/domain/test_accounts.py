@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from registry.domain import accounts
 from registry.domain.errors import Conflict, InvalidInput, NotFound
-from registry.models import ApiToken, OneTimeToken, User, UserSession
+from registry.models import ApiToken, AuditEntry, OneTimeToken, User, UserSession
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 CHEAP = "CHEAPEST"
@@ -216,6 +216,28 @@ def test_a_totp_code_is_accepted_once_and_never_an_older_one(session, agency):
     session.commit()
     session.expire_all()
     assert session.get(User, admin.id).totp_last_step == totp.timecode(NOW) + 1
+
+
+def test_the_code_that_turns_two_factor_on_does_not_also_log_in(session, agency):
+    admin = accounts.create_user(session, "admin@imdi.example", "Ada", "registry_admin")
+    session.commit()
+    secret = accounts.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    shown = {totp.at(NOW + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
+    wrong = next(code for code in (f"{n:06d}" for n in range(4)) if code not in shown)
+    assert accounts.enable_two_factor(session, admin, secret, wrong, NOW) is None
+    assert (admin.totp_enabled, admin.totp_secret) == (False, None)  # a wrong code changes nothing
+    codes = accounts.enable_two_factor(session, admin, secret, totp.at(NOW), NOW, ip="10.0.0.1")
+    session.commit()
+    assert len(codes) == 10 and (admin.totp_enabled, admin.totp_secret) == (True, secret)
+    assert not accounts.use_totp(session, admin, totp.at(NOW), NOW + timedelta(seconds=10))
+    assert accounts.use_totp(session, admin, totp.at(NOW + timedelta(seconds=30)), NOW + timedelta(seconds=30))
+    accounts.disable_two_factor(session, admin)
+    session.commit()
+    assert (admin.totp_enabled, admin.totp_secret, admin.totp_last_step) == (False, None, None)
+    assert not accounts.use_recovery_code(session, admin, codes[0], NOW)
+    assert session.scalars(sa.select(AuditEntry.action).where(AuditEntry.object_id == str(admin.id))
+                           .order_by(AuditEntry.id)).all() == ["two_factor.enabled", "two_factor.disabled"]
 
 
 def test_recovery_codes_work_once_and_new_ones_replace_old(session, agency):
